@@ -1,0 +1,49 @@
+"""Reads submitted actuals from ``actuals/<year>/``: the plain YAML input file.
+
+Plain file format (``actuals/<year>/<agency_code>.yaml``), for scripting and for agencies
+without a workbook yet::
+
+    agency_code: moj
+    year: 107
+    values:
+      moj.1.1: {indicted: 6600}
+      moj.8.1: {effective: 2500, closed: 10000, pending: 8000}
+
+A value may be a number or a decimal string; ``null`` or an absent symbol means "not given".
+Values are numbers only: nothing here is ever parsed as an expression.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from .engine import AgencyInputs
+from .numbers import parse_exact
+
+
+class ActualsError(ValueError):
+    pass
+
+
+def read_plain(path: Path) -> AgencyInputs:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict) or "agency_code" not in data or "year" not in data:
+        raise ActualsError(f"{path.name}：缺少 agency_code 或 year")
+    values = {}
+    for kpi_id, row in (data.get("values") or {}).items():
+        values[str(kpi_id)] = {}
+        for symbol, raw in (row or {}).items():
+            if raw is None:
+                values[str(kpi_id)][str(symbol)] = None
+                continue
+            try:
+                values[str(kpi_id)][str(symbol)] = parse_exact(raw)
+            except ValueError:
+                raise ActualsError(f"{path.name}：{kpi_id} 的 {symbol} 不是數字（{raw!r}）") from None
+    return AgencyInputs(str(data["agency_code"]), int(data["year"]), values, source=str(path))
+
+
+def read_plain_dir(directory: Path) -> list[AgencyInputs]:
+    return [read_plain(p) for p in sorted(directory.glob("*.yaml"))]

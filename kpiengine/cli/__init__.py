@@ -1,0 +1,1 @@
+"""The ``kpi`` command: thin typer commands over ``kpiengine.engine.Engine``."""

@@ -1,0 +1,207 @@
+"""``kpi`` — 行政院施政計畫關鍵績效指標計分工具 (KPI scoring for the Executive Yuan's annual plans).
+
+Each command is a thin layer: parse options, ask the Engine, print. Values given on the command
+line are parsed as plain numbers, never as expressions.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..catalog import find_root
+from ..engine import Engine, ScoredKpi, kpi_record, score_record
+from ..evaluation import State
+from ..numbers import display, parse_exact
+from . import output
+
+app = typer.Typer(
+    help="kpiengine：行政院施政計畫關鍵績效指標計分工具 — KPI catalog, workbooks and scoring for the Executive Yuan's annual plans.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+RootOpt = Annotated[Path | None, typer.Option("--root", help="專案根目錄（含 formulas/、targets/）Repository root holding formulas/ and targets/.", envvar="KPI_ROOT")]
+YearOpt = Annotated[int, typer.Option("--year", help="民國年度 ROC year, e.g. 107 (= 2018).")]
+AgencyOpt = Annotated[str | None, typer.Option("--agency", help="機關代碼或名稱 Agency code or Chinese name, e.g. moj / 法務部.")]
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def _engine(root: Path | None) -> Engine:
+    return Engine.load(root or find_root())
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(f"錯誤：{message}", err=True)
+    raise typer.Exit(code)
+
+
+def _require_agency(engine: Engine, agency: str | None) -> None:
+    if agency is not None and engine.catalog.agency(agency) is None:
+        codes = "、".join(f"{a.code}（{a.name}）" for a in engine.catalog.agencies)
+        _fail(f"找不到機關「{agency}」。可用：{codes}")
+
+
+@app.command("agencies")
+def agencies_cmd(root: RootOpt = None, json_out: Annotated[bool, typer.Option("--json", help="輸出 JSON")] = False) -> None:
+    """列出目錄中的機關 List the agencies in the catalog."""
+    engine = _engine(root)
+    rows = [{"code": a.code, "agency": a.name, "chapter": a.chapter, "goals": len(a.goals),
+             "kpis": len(engine.catalog.kpis_of(a.code))} for a in engine.catalog.agencies]
+    if json_out:
+        typer.echo(output.to_json(rows))
+        return
+    typer.echo(output.table(["代碼", "機關", "章", "目標數", "指標數"],
+                            [[r["code"], r["agency"], str(r["chapter"]), str(r["goals"]), str(r["kpis"])] for r in rows],
+                            right=(2, 3, 4)))
+
+
+@app.command("list")
+def list_cmd(agency: AgencyOpt = None, year: YearOpt = 107, root: RootOpt = None,
+             json_out: Annotated[bool, typer.Option("--json", help="輸出 JSON 陣列 Print a JSON array.")] = False) -> None:
+    """列出關鍵績效指標及年度目標值 List KPIs with the year's targets."""
+    engine = _engine(root)
+    _require_agency(engine, agency)
+    kpis = engine.catalog.kpis_of(agency)
+    if json_out:
+        typer.echo(output.to_json([kpi_record(k, engine.catalog.target(k.id, year)) for k in kpis]))
+        return
+    rows = []
+    for k in kpis:
+        t = engine.catalog.target(k.id, year)
+        rows.append([k.id, output.clip(k.name, 30), t.text if t else "（無）", k.direction.value, "※" if k.note else ""])
+    typer.echo(output.table(["代碼", "關鍵績效指標", f"{year}年目標值", "方向", "註"], rows))
+    typer.echo(f"\n共 {len(kpis)} 項指標（※ 表示原文有疑義，已加註）")
+
+
+@app.command("check")
+def check_cmd(agency: AgencyOpt = None, root: RootOpt = None,
+              json_out: Annotated[bool, typer.Option("--json", help="輸出 JSON")] = False) -> None:
+    """檢查整個目錄（格式、公式、代號、目標值、測試案例、原文對照）Validate the whole catalog; exit 1 on any error."""
+    engine = _engine(root)
+    _require_agency(engine, agency)
+    problems = engine.check(agency)
+    errors = [p for p in problems if p.is_error]
+    if json_out:
+        typer.echo(output.to_json([p.as_dict() for p in problems]))
+    else:
+        for p in problems:
+            tag = "錯誤" if p.is_error else "警告"
+            typer.echo(f"{tag} [{p.code}] {p.where()}：{p.message}")
+        kpis = engine.catalog.kpis_of(agency)
+        tests = sum(len(k.tests) for k in kpis)
+        typer.echo(f"檢查 {len(kpis)} 項指標、{tests} 個測試案例：{len(errors)} 個錯誤，{len(problems) - len(errors)} 個警告。")
+    raise typer.Exit(1 if errors else 0)
+
+
+def _print_scores(items: list[ScoredKpi], fmt: Format, places: int) -> None:
+    records = [score_record(i, places) for i in items]
+    if fmt is Format.json:
+        typer.echo(output.to_json(records))
+        return
+    if fmt is Format.csv:
+        typer.echo(output.to_csv(records, ["id", "agency", "goal_no", "kpi_no", "name", "actual", "unit", "target",
+                                           "target_text", "achievement", "achievement_raw", "light", "light_label",
+                                           "status", "status_label", "messages", "version"]), nl=False)
+        return
+    rows = []
+    for i in items:
+        s = i.score
+        light = s.light.label if s.light else State(s.state).label
+        rows.append([i.kpi.id, output.clip(i.kpi.name, 26), display(s.actual, places),
+                     i.target.text if i.target else "—", display(s.achievement, places) + ("%" if s.achievement is not None else ""),
+                     light])
+    typer.echo(output.table(["代碼", "關鍵績效指標", "實際值", "目標值", "達成度", "燈號／狀態"], rows, right=(2, 4)))
+    counts: dict[str, int] = {}
+    for i in items:
+        key = i.score.light.label if i.score.light else State(i.score.state).label
+        counts[key] = counts.get(key, 0) + 1
+    typer.echo("\n" + "，".join(f"{k} {v} 項" for k, v in counts.items()))
+    for i in items:
+        for p in i.score.problems:
+            typer.echo(f"  {i.kpi.id}：{p.message}")
+
+
+@app.command("score")
+def score_cmd(year: YearOpt = 107, agency: AgencyOpt = None, root: RootOpt = None,
+              fmt: Annotated[Format, typer.Option("--format", help="輸出格式 Output format.")] = Format.table,
+              actuals: Annotated[Path | None, typer.Option("--actuals", help="實際值資料夾 Folder of submitted actuals (default: actuals/<year>/).")] = None) -> None:
+    """依各機關提交之實際值計算達成度與燈號 Score every KPI of the year from submitted actuals."""
+    from ..actuals import ActualsError, read_plain_dir
+
+    engine = _engine(root)
+    _require_agency(engine, agency)
+    folder = actuals or engine.root / "actuals" / str(year)
+    try:
+        submissions = read_plain_dir(folder) if folder.is_dir() else []
+    except ActualsError as exc:
+        _fail(str(exc))
+    items = engine.score_year(year, submissions, agency)
+    _print_scores(items, fmt, engine.policy(year).places)
+
+
+@app.command("eval")
+def eval_cmd(kpi_id: Annotated[str, typer.Argument(help="指標代碼 KPI id, e.g. moj.8.1")],
+             values: Annotated[list[str] | None, typer.Argument(help="輸入值 SYMBOL=VALUE …（純數字 plain numbers only）")] = None,
+             year: YearOpt = 107, root: RootOpt = None,
+             json_out: Annotated[bool, typer.Option("--json", help="輸出 JSON")] = False) -> None:
+    """以命令列輸入值試算單一指標 Evaluate one KPI from SYMBOL=VALUE pairs."""
+    engine = _engine(root)
+    kpi = engine.catalog.kpi(kpi_id)
+    if kpi is None:
+        _fail(f"找不到指標 {kpi_id}（請用 kpi list 查詢代碼）")
+    inputs = {}
+    errors = []
+    for pair in values or []:
+        symbol, sep, raw = pair.partition("=")
+        symbol = symbol.strip()
+        if not sep:
+            errors.append(f"「{pair}」格式應為 代號=數值")
+            continue
+        if kpi.input(symbol) is None:
+            errors.append(f"未知的代號「{symbol}」")
+            continue
+        try:
+            inputs[symbol] = parse_exact(raw.replace(",", ""))
+        except ValueError:
+            errors.append(f"「{symbol}」的值「{raw}」不是數字")
+    missing = [i for i in kpi.inputs if i.symbol not in inputs]
+    if missing and not errors:
+        errors.append("缺少輸入：" + "、".join(f"{i.symbol}（{i.label}）" for i in missing))
+    if errors:
+        hint = "；".join(f"{i.symbol}＝{i.label}（{i.unit}）" for i in kpi.inputs)
+        _fail("；".join(errors) + f"\n此指標的輸入：{hint}")
+    s = engine.score_one(kpi, year, inputs)
+    item = ScoredKpi(kpi, engine.catalog.target(kpi.id, year), s, inputs)
+    places = engine.policy(year).places
+    if json_out:
+        typer.echo(output.to_json(score_record(item, places)))
+    else:
+        typer.echo(f"{kpi.id} {kpi.name}")
+        for k, v in s.intermediates.items():
+            typer.echo(f"  {k} = {display(v, 6)}")
+        typer.echo(f"  實際值：{display(s.actual, places)}{kpi.unit if s.actual is not None else ''}")
+        typer.echo(f"  目標值：{item.target.text if item.target else '—'}")
+        if s.achievement is not None:
+            typer.echo(f"  達成度：{display(s.achievement, places)}%（未設上限：{display(s.achievement_raw, places)}%）")
+        typer.echo(f"  燈號：{s.light.label if s.light else State(s.state).label}")
+        for p in s.problems:
+            typer.echo(f"  {p.message}")
+        for n in s.notes:
+            typer.echo(f"  註：{n}")
+    if s.state not in (State.SCORED, State.AWAITING_REVIEW):
+        raise typer.Exit(1)
+
+
+def main() -> None:  # pragma: no cover
+    sys.exit(app())

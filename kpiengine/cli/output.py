@@ -1,0 +1,52 @@
+"""Printing helpers for the terminal: CJK-aware column alignment, JSON, CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import unicodedata
+from collections.abc import Sequence
+from typing import Any
+
+
+def width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def pad(text: str, size: int, right: bool = False) -> str:
+    gap = " " * max(0, size - width(text))
+    return gap + text if right else text + gap
+
+
+def clip(text: str, size: int) -> str:
+    out, w = "", 0
+    for c in text:
+        cw = width(c)
+        if w + cw > size - 1 and width(text) > size:
+            return out + "…"
+        out += c
+        w += cw
+    return out
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> str:
+    widths = [max([width(h)] + [width(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    lines = ["  ".join(pad(h, widths[i], i in right) for i, h in enumerate(headers)).rstrip(),
+             "  ".join("─" * w for w in widths)]
+    for r in rows:
+        lines.append("  ".join(pad(c, widths[i], i in right) for i, c in enumerate(r)).rstrip())
+    return "\n".join(lines)
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def to_csv(records: list[dict[str, Any]], columns: Sequence[str]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore")
+    writer.writeheader()
+    for r in records:
+        writer.writerow({k: ("；".join(v) if isinstance(v, list) else v) for k, v in r.items()})
+    return buf.getvalue()

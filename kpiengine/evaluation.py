@@ -1,0 +1,146 @@
+"""One KPI's actual value from its named inputs: a value, or a named state with its reasons.
+
+Pure: takes a Kpi, the year's parameter values and the input values; returns an Evaluation.
+No state here is ever turned into 0 or NaN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from fractions import Fraction
+
+from .formula import CompiledFormula, FormulaError, MissingValue, Undefined, compile_formula, evaluate
+from .messages import Problem, problem
+from .model import Domain, Input, Kpi
+
+
+class State(StrEnum):
+    """Where a KPI stands. Only SCORED carries a light."""
+
+    SCORED = "scored"
+    NO_DATA = "no_data"  # nothing submitted for this KPI
+    INCOMPLETE = "incomplete"  # some inputs missing
+    INVALID = "invalid"  # an input breaks its domain
+    UNDEFINED = "undefined"  # cannot compute: a denominator is 0
+    NO_TARGET = "no_target"  # no target for the year
+    AWAITING_REVIEW = "awaiting_review"  # needs 國發會's 複核 before it can be lit
+
+    @property
+    def label(self) -> str:
+        return STATE_LABELS[self]
+
+
+STATE_LABELS = {
+    State.SCORED: "已計分",
+    State.NO_DATA: "無資料",
+    State.INCOMPLETE: "資料不完整",
+    State.INVALID: "資料不合規定",
+    State.UNDEFINED: "無法計算",
+    State.NO_TARGET: "無目標值",
+    State.AWAITING_REVIEW: "待複核",
+}
+
+
+@dataclass(frozen=True)
+class CompiledKpi:
+    kpi_id: str
+    definitions: tuple[tuple[str, CompiledFormula], ...]
+    formula: CompiledFormula
+
+
+_CACHE: dict[tuple, CompiledKpi] = {}
+
+
+def compile_kpi(kpi: Kpi) -> CompiledKpi:
+    """Gate and build a KPI's definitions and formula (cached). Raises FormulaError naming the KPI."""
+    key = (kpi.id, kpi.formula, tuple((d.symbol, d.expr) for d in kpi.definitions),
+           kpi.input_symbols, tuple(p.symbol for p in kpi.params))
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    names = set(kpi.input_symbols) | {p.symbol for p in kpi.params}
+    definitions = []
+    try:
+        for d in kpi.definitions:
+            definitions.append((d.symbol, compile_formula(d.expr, names)))
+            names.add(d.symbol)
+        formula = compile_formula(kpi.formula, names)
+    except FormulaError as exc:
+        raise FormulaError(f"指標 {kpi.id}：{exc}") from None
+    compiled = CompiledKpi(kpi.id, tuple(definitions), formula)
+    _CACHE[key] = compiled
+    return compiled
+
+
+def domain_problem(inp: Input, value: Fraction) -> str | None:
+    """Why ``value`` is not allowed for ``inp`` (Chinese), or None."""
+    d = inp.domain
+    if d in (Domain.COUNT, Domain.NONNEG, Domain.PERCENT, Domain.SCORE) and value < 0:
+        return "不可為負數"
+    if d is Domain.COUNT and value.denominator != 1:
+        return "須為整數"
+    if d is Domain.SCORE and value > 100:
+        return "分數不可超過 100"
+    if d is Domain.BOOL and value not in (0, 1):
+        return "只能填 1（是）或 0（否）"
+    return None
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    kpi_id: str
+    state: State
+    value: Fraction | None = None
+    intermediates: dict[str, Fraction] = field(default_factory=dict)
+    problems: tuple[Problem, ...] = ()
+
+
+def evaluate_kpi(kpi: Kpi, inputs: Mapping[str, Fraction | None], params: Mapping[str, Fraction] | None = None) -> Evaluation:
+    """Compute the actual value of ``kpi``. Missing inputs and bad values are states, not zeros."""
+    loc = {"kpi": kpi.id}
+    given = {s: v for s, v in inputs.items() if v is not None}
+    unknown = [s for s in given if kpi.input(s) is None]
+    if unknown:
+        return Evaluation(kpi.id, State.INVALID, problems=tuple(
+            problem("input-unknown", loc, kpi_id=kpi.id, symbol=s, symbols="、".join(kpi.input_symbols)) for s in unknown))
+    if not given and kpi.inputs:
+        return Evaluation(kpi.id, State.NO_DATA)
+    bad = []
+    for inp in kpi.inputs:
+        if inp.symbol in given:
+            detail = domain_problem(inp, given[inp.symbol])
+            if detail:
+                bad.append(problem("input-invalid", {**loc, "symbol": inp.symbol}, label=inp.label,
+                                   value=given[inp.symbol], detail=detail))
+    if bad:
+        return Evaluation(kpi.id, State.INVALID, problems=tuple(bad))
+    missing = [i for i in kpi.inputs if i.symbol not in given]
+    compiled = compile_kpi(kpi)
+    needed = set(compiled.formula.symbols).union(*(f.symbols for _, f in compiled.definitions))
+    missing = [i for i in missing if i.symbol in needed]
+    if missing:
+        return Evaluation(kpi.id, State.INCOMPLETE, problems=(
+            problem("input-missing", loc, labels="、".join(f"{i.label}（{i.symbol}）" for i in missing)),))
+    values: dict[str, Fraction] = {**(params or {}), **given}
+    intermediates: dict[str, Fraction] = {}
+    try:
+        for symbol, f in compiled.definitions:
+            values[symbol] = intermediates[symbol] = evaluate(f.expr, values)
+        value = evaluate(compiled.formula.expr, values)
+    except Undefined as exc:
+        return Evaluation(kpi.id, State.UNDEFINED, intermediates=intermediates, problems=(
+            problem("division-by-zero", loc, denominator=_label_expression(kpi, exc.denominator)),))
+    except MissingValue as exc:  # a param without a value for the year
+        return Evaluation(kpi.id, State.NO_TARGET, problems=(
+            problem("target-param-missing", loc, year="本", symbol=exc.symbol),))
+    return Evaluation(kpi.id, State.SCORED, value=value, intermediates=intermediates)
+
+
+def _label_expression(kpi: Kpi, text: str) -> str:
+    """Name a denominator the way a clerk would: '資本門預算數（cap_budget）'."""
+    labels = {i.symbol: i.label for i in kpi.inputs} | {d.symbol: d.label for d in kpi.definitions}
+    if text in labels:
+        return f"{labels[text]}（{text}）"
+    return text

@@ -1,0 +1,285 @@
+"""The formula language: an AST allow-list gate, sympy built from the checked tree, exact evaluation.
+
+Formula strings come only from the catalog, and even those are never handed to ``sympify`` or
+``parse_expr`` (both call ``eval``). Instead ``compile_formula`` parses the text with ``ast``,
+rejects every node outside a small allow-list, and builds the sympy expression node by node.
+Values from workbooks or the command line are numbers, never expressions.
+
+Evaluation is exact (``Fraction``). A zero denominator raises ``Undefined`` naming the
+denominator, so callers report "cannot compute" instead of 0, NaN or a crash.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import sympy as sp
+
+__all__ = [
+    "FormulaError",
+    "Undefined",
+    "MissingValue",
+    "CompiledFormula",
+    "compile_formula",
+    "evaluate",
+    "vectorize",
+]
+
+MAX_FORMULA_LENGTH = 4000
+MAX_EXPONENT = 10
+MAX_LITERAL_DIGITS = 30
+MAX_DEPTH = 60
+
+FUNCTIONS = ("Min", "Max", "Abs", "AtLeast", "AtMost", "Piecewise")
+
+_BINOPS = {ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow}
+_COMPARE = {ast.Lt: sp.Lt, ast.LtE: sp.Le, ast.Gt: sp.Gt, ast.GtE: sp.Ge, ast.Eq: sp.Eq}
+
+
+class FormulaError(ValueError):
+    """A formula string outside the allowed language (message in Chinese, names the problem)."""
+
+
+class Undefined(ArithmeticError):
+    """The value cannot be computed: a denominator is 0 (or 0 raised to a negative power)."""
+
+    def __init__(self, denominator: str):
+        super().__init__(f"無法計算：分母為 0（{denominator}）")
+        self.denominator = denominator
+
+
+class MissingValue(KeyError):
+    """A symbol has no value."""
+
+    def __init__(self, symbol: str):
+        super().__init__(symbol)
+        self.symbol = symbol
+
+
+@dataclass(frozen=True)
+class CompiledFormula:
+    text: str
+    expr: sp.Basic
+    symbols: frozenset[str]  # names the text refers to
+
+
+def compile_formula(text: str, names: Mapping[str, object] | set[str] | frozenset[str]) -> CompiledFormula:
+    """Check ``text`` against the allow-list and build its sympy expression.
+
+    ``names`` are the declared symbols (inputs, params, earlier definitions). Raises FormulaError
+    with a Chinese message for anything outside the language.
+    """
+    if not isinstance(text, str):
+        raise FormulaError("公式必須是文字")
+    if len(text) > MAX_FORMULA_LENGTH:
+        raise FormulaError(f"公式過長（{len(text)} 字元，上限 {MAX_FORMULA_LENGTH}）")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise FormulaError(f"公式語法錯誤：{exc.msg}") from None
+    builder = _Builder(frozenset(names))
+    with sp.evaluate(False):
+        expr = builder.build(tree.body, 0)
+    if isinstance(expr, sp.logic.boolalg.Boolean) and not isinstance(expr, sp.Expr):
+        raise FormulaError("公式的結果必須是數值，不能是條件")
+    return CompiledFormula(text=text, expr=expr, symbols=frozenset(builder.used))
+
+
+class _Builder:
+    def __init__(self, names: frozenset[str]):
+        self.names = names
+        self.used: set[str] = set()
+
+    def build(self, node: ast.AST, depth: int, condition: bool = False):
+        if depth > MAX_DEPTH:
+            raise FormulaError("公式巢狀過深")
+        d = depth + 1
+        if isinstance(node, ast.Constant):
+            return self._constant(node.value, condition)
+        if isinstance(node, ast.Name):
+            if node.id not in self.names:
+                raise FormulaError(f"公式使用了未宣告的名稱「{node.id}」")
+            self.used.add(node.id)
+            return sp.Symbol(node.id)
+        if isinstance(node, ast.UnaryOp):
+            if isinstance(node.op, ast.USub):
+                return sp.Mul(sp.Integer(-1), self.build(node.operand, d))
+            if isinstance(node.op, ast.UAdd):
+                return self.build(node.operand, d)
+            raise FormulaError(f"不允許的運算子：{type(node.op).__name__}")
+        if isinstance(node, ast.BinOp):
+            if condition and isinstance(node.op, (ast.BitAnd, ast.BitOr)):
+                left = self.build(node.left, d, condition=True)
+                right = self.build(node.right, d, condition=True)
+                return sp.And(left, right) if isinstance(node.op, ast.BitAnd) else sp.Or(left, right)
+            if type(node.op) not in _BINOPS:
+                raise FormulaError(f"不允許的運算子：{type(node.op).__name__}")
+            left = self.build(node.left, d)
+            if isinstance(node.op, ast.Pow):
+                exponent = self._exponent(node.right)
+                return sp.Pow(left, sp.Integer(exponent))
+            right = self.build(node.right, d)
+            if isinstance(node.op, ast.Add):
+                return sp.Add(left, right)
+            if isinstance(node.op, ast.Sub):
+                return sp.Add(left, sp.Mul(sp.Integer(-1), right))
+            if isinstance(node.op, ast.Mult):
+                return sp.Mul(left, right)
+            return sp.Mul(left, sp.Pow(right, sp.Integer(-1)))
+        if isinstance(node, ast.Compare):
+            if not condition:
+                raise FormulaError("比較運算只能用在 Piecewise 的條件中")
+            parts = []
+            left = self.build(node.left, d)
+            for op, comp in zip(node.ops, node.comparators, strict=True):
+                if type(op) not in _COMPARE:
+                    raise FormulaError(f"不允許的比較運算子：{type(op).__name__}")
+                right = self.build(comp, d)
+                parts.append(_COMPARE[type(op)](left, right))
+                left = right
+            return parts[0] if len(parts) == 1 else sp.And(*parts)
+        if isinstance(node, ast.Call):
+            return self._call(node, d)
+        raise FormulaError(f"公式中不允許的語法：{type(node).__name__}")
+
+    def _constant(self, value, condition: bool):
+        if value is True and condition:
+            return sp.true
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise FormulaError(f"公式中不允許的常數：{value!r}")
+        text = repr(value)
+        if len(text.replace(".", "").replace("-", "")) > MAX_LITERAL_DIGITS or "e" in text or "inf" in text or "nan" in text:
+            raise FormulaError(f"數字過大或格式不允許：{text}")
+        return sp.Rational(text)
+
+    def _exponent(self, node: ast.AST) -> int:
+        sign = 1
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            sign, node = -1, node.operand
+        if not (isinstance(node, ast.Constant) and type(node.value) is int):
+            raise FormulaError("次方的指數必須是整數常數")
+        exponent = sign * node.value
+        if abs(exponent) > MAX_EXPONENT:
+            raise FormulaError(f"次方的指數過大：{exponent}（上限 {MAX_EXPONENT}）")
+        return exponent
+
+    def _call(self, node: ast.Call, d: int):
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            name = node.func.id if isinstance(node.func, ast.Name) else type(node.func).__name__
+            raise FormulaError(f"不允許的函數：{name}（可用：{'、'.join(FUNCTIONS)}）")
+        if node.keywords:
+            raise FormulaError("函數不接受具名參數")
+        fn = node.func.id
+        if fn == "Piecewise":
+            pieces = []
+            for arg in node.args:
+                if not (isinstance(arg, ast.Tuple) and len(arg.elts) == 2):
+                    raise FormulaError("Piecewise 的每一段必須是 (值, 條件)")
+                pieces.append((self.build(arg.elts[0], d), self.build(arg.elts[1], d, condition=True)))
+            if not pieces or pieces[-1][1] is not sp.true:
+                raise FormulaError("Piecewise 的最後一段條件必須是 True（涵蓋所有情形）")
+            return sp.Piecewise(*pieces)
+        args = [self.build(a, d) for a in node.args]
+        arity = {"Abs": 1, "AtLeast": 2, "AtMost": 2}.get(fn)
+        if arity is not None and len(args) != arity:
+            raise FormulaError(f"{fn} 需要 {arity} 個參數")
+        if fn in ("Min", "Max") and len(args) < 2:
+            raise FormulaError(f"{fn} 至少需要 2 個參數")
+        if fn == "Min":
+            return sp.Min(*args)
+        if fn == "Max":
+            return sp.Max(*args)
+        if fn == "Abs":
+            return sp.Abs(args[0])
+        if fn == "AtLeast":
+            return sp.Piecewise((sp.Integer(1), sp.Ge(args[0], args[1])), (sp.Integer(0), sp.true))
+        return sp.Piecewise((sp.Integer(1), sp.Le(args[0], args[1])), (sp.Integer(0), sp.true))
+
+
+# --- exact evaluation -------------------------------------------------------------------------
+
+
+def evaluate(expr: sp.Basic, values: Mapping[str, Fraction]) -> Fraction:
+    """Evaluate exactly. Raises Undefined on a zero denominator, MissingValue on an unbound name."""
+    result = _eval(expr, values)
+    if isinstance(result, bool):
+        raise FormulaError("公式的結果必須是數值")
+    return result
+
+
+def _eval(e: sp.Basic, v: Mapping[str, Fraction]):
+    if isinstance(e, sp.Symbol):
+        try:
+            return v[e.name]
+        except KeyError:
+            raise MissingValue(e.name) from None
+    if isinstance(e, sp.Rational):
+        return Fraction(int(e.p), int(e.q))
+    if isinstance(e, sp.Add):
+        total = Fraction(0)
+        for a in e.args:
+            total += _eval(a, v)
+        return total
+    if isinstance(e, sp.Mul):
+        product = Fraction(1)
+        for a in e.args:
+            product *= _eval(a, v)
+        return product
+    if isinstance(e, sp.Pow):
+        base = _eval(e.base, v)
+        exponent = int(e.exp)
+        if exponent < 0 and base == 0:
+            raise Undefined(str(e.base))
+        return base**exponent
+    if isinstance(e, sp.Min):
+        return min(_eval(a, v) for a in e.args)
+    if isinstance(e, sp.Max):
+        return max(_eval(a, v) for a in e.args)
+    if isinstance(e, sp.Abs):
+        return abs(_eval(e.args[0], v))
+    if isinstance(e, sp.Piecewise):
+        for value, cond in e.args:
+            if _eval(cond, v):
+                return _eval(value, v)
+        raise FormulaError("Piecewise 沒有符合的條件")
+    if e is sp.true:
+        return True
+    if e is sp.false:
+        return False
+    if isinstance(e, sp.And):
+        return all(_eval(a, v) for a in e.args)
+    if isinstance(e, sp.Or):
+        return any(_eval(a, v) for a in e.args)
+    if isinstance(e, sp.core.relational.Relational):
+        lhs, rhs = _eval(e.lhs, v), _eval(e.rhs, v)
+        return {"<": lhs < rhs, "<=": lhs <= rhs, ">": lhs > rhs, ">=": lhs >= rhs, "==": lhs == rhs}[e.rel_op]
+    raise FormulaError(f"無法計算的運算：{type(e).__name__}")
+
+
+# --- vectorised evaluation --------------------------------------------------------------------
+
+
+def vectorize(expr: sp.Basic, symbols: list[str]) -> Callable[..., np.ndarray]:
+    """Compile ``expr`` with lambdify for many submissions at once (float64 arrays).
+
+    Returns f(**arrays) → (values, defined) where ``defined`` is False wherever a denominator was
+    zero or the result is not finite; those entries must be reported as undefined, not scored.
+    This is for bulk what-if analysis and benchmarks; official scores use ``evaluate``.
+    """
+    syms = [sp.Symbol(s) for s in symbols]
+    with sp.evaluate(True):
+        expr = sp.sympify(expr.doit()) if hasattr(expr, "doit") else expr
+    fn = sp.lambdify(syms, expr, modules="numpy")
+
+    def run(**arrays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        args = [np.asarray(arrays[s], dtype=float) for s in symbols]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            out = np.asarray(fn(*args), dtype=float)
+        out = np.broadcast_to(out, np.broadcast(*args).shape) if args else out
+        return out, np.isfinite(out)
+
+    return run

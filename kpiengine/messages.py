@@ -1,0 +1,70 @@
+"""A typed catalogue of problems: stable codes, Chinese message templates, locations.
+
+Every problem the engine reports — in the catalog, in a workbook, in an evaluation — is a
+``Problem`` value built from this catalogue, so codes stay stable and messages stay consistent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# code → (severity, template). Templates are filled with str.format(**params).
+CATALOGUE: dict[str, tuple[str, str]] = {
+    # catalog
+    "catalog-yaml": ("error", "無法讀取 YAML：{detail}"),
+    "catalog-schema": ("error", "欄位「{field}」{detail}"),
+    "catalog-duplicate-id": ("error", "指標代碼 {kpi_id} 重複"),
+    "catalog-id-mismatch": ("error", "指標代碼 {kpi_id} 與 目標{goal_no}／指標{kpi_no} 不符（應為 {expected}）"),
+    "catalog-unknown-goal": ("error", "目標編號 {goal_no} 不在 goals 中"),
+    "catalog-unknown-shared": ("error", "找不到共用公式「{shared}」"),
+    "formula-rejected": ("error", "公式未通過檢查：{detail}"),
+    "formula-symbol-unused": ("warning", "宣告的輸入「{symbol}」未用於公式"),
+    "catalog-symbol-invalid": ("error", "代號「{symbol}」不合規則（須為英文字母開頭的 ASCII 識別字，且不可為保留字）"),
+    "catalog-symbol-duplicate": ("error", "代號「{symbol}」重複宣告"),
+    "target-missing": ("error", "{year} 年度缺少目標值"),
+    "target-orphan": ("error", "{year} 年度目標值指向不存在的指標"),
+    "target-param-missing": ("error", "{year} 年度目標缺少參數「{symbol}」的值"),
+    "target-param-unknown": ("error", "{year} 年度目標含有未宣告的參數「{symbol}」"),
+    "target-comparator": ("error", "比較方式「{comparator}」與方向「{direction}」不一致"),
+    "target-stage-unknown": ("error", "階段「{symbol}」不是此指標的輸入"),
+    "test-missing": ("error", "沒有任何測試案例"),
+    "test-failed": ("error", "測試案例 {n} 不符：預期 {expected}，計算得 {got}"),
+    "test-input-unknown": ("error", "測試案例 {n} 使用未宣告的代號「{symbol}」"),
+    "provenance-not-found": ("error", "「{field}」的文字不是本機關章節原文的子序列（第 {position} 字「{char}」之後找不到）"),
+    # evaluation
+    "input-missing": ("error", "缺少輸入值：{labels}"),
+    "input-invalid": ("error", "輸入值不合規定：{label}＝{value}（{detail}）"),
+    "input-unknown": ("error", "指標 {kpi_id} 沒有輸入代號「{symbol}」（可用：{symbols}）"),
+    "division-by-zero": ("error", "無法計算：分母為 0（{denominator}）"),
+    "kpi-unknown": ("error", "找不到指標 {kpi_id}"),
+    "target-none": ("error", "指標 {kpi_id} 沒有 {year} 年度目標值"),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found anywhere: a code, where it is, and a filled-in Chinese message."""
+
+    code: str
+    message: str
+    severity: str = "error"
+    location: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "severity": self.severity, "message": self.message, **self.location}
+
+    def where(self) -> str:
+        parts = [f"{k}={v}" for k, v in self.location.items() if v not in (None, "")]
+        return " ".join(parts)
+
+
+def problem(code: str, location: dict[str, Any] | None = None, severity: str | None = None, **params: Any) -> Problem:
+    """Build a Problem from the catalogue; unknown codes are a programming error."""
+    default_severity, template = CATALOGUE[code]
+    return Problem(code=code, message=template.format(**params), severity=severity or default_severity,
+                   location=dict(location or {}))
