@@ -271,15 +271,20 @@ def vectorize(expr: sp.Basic, symbols: list[str]) -> Callable[..., np.ndarray]:
     This is for bulk what-if analysis and benchmarks; official scores use ``evaluate``.
     """
     syms = [sp.Symbol(s) for s in symbols]
-    with sp.evaluate(True):
-        expr = sp.sympify(expr.doit()) if hasattr(expr, "doit") else expr
     fn = sp.lambdify(syms, expr, modules="numpy")
+    # Every denominator (a base raised to a negative power), so that a zero hidden by Min/Max or a
+    # cap is still reported: Min(5/0, 1) must be undefined, not 1.
+    bases = sorted({p.base for p in expr.atoms(sp.Pow) if p.exp.is_negative}, key=str)
+    denominators = [sp.lambdify(syms, b, modules="numpy") for b in bases]
 
     def run(**arrays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         args = [np.asarray(arrays[s], dtype=float) for s in symbols]
+        shape = np.broadcast(*args).shape if args else ()
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            out = np.asarray(fn(*args), dtype=float)
-        out = np.broadcast_to(out, np.broadcast(*args).shape) if args else out
-        return out, np.isfinite(out)
+            out = np.broadcast_to(np.asarray(fn(*args), dtype=float), shape)
+            defined = np.isfinite(out)
+            for d in denominators:
+                defined &= np.broadcast_to(np.asarray(d(*args), dtype=float), shape) != 0
+        return out, defined
 
     return run
