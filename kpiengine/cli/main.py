@@ -175,8 +175,9 @@ def eval_cmd(kpi_id: Annotated[str, typer.Argument(help="指標代碼 KPI id, e.
             inputs[symbol] = parse_exact(raw.replace(",", ""))
         except ValueError:
             errors.append(f"「{symbol}」的值「{raw}」不是數字")
-    missing = [i for i in kpi.inputs if i.symbol not in inputs]
-    if missing and not errors:
+    given = {pair.partition("=")[0].strip() for pair in values or []}
+    missing = [i for i in kpi.inputs if i.symbol not in given]
+    if missing:
         errors.append("缺少輸入：" + "、".join(f"{i.symbol}（{i.label}）" for i in missing))
     if errors:
         hint = "；".join(f"{i.symbol}＝{i.label}（{i.unit}）" for i in kpi.inputs)
