@@ -41,6 +41,7 @@ class ScoredKpi:
     source: str = ""
     version: int | None = None
     self_rating: str | None = None
+    narrative: str | None = None
 
 
 class Engine:
@@ -80,7 +81,8 @@ class Engine:
             inputs = dict(sub.values.get(kpi.id, {})) if sub else {}
             out.append(ScoredKpi(kpi, self.catalog.target(kpi.id, year), self.score_one(kpi, year, inputs), inputs,
                                  sub.source if sub else "", sub.version if sub else None,
-                                 sub.self_ratings.get(kpi.id) if sub else None))
+                                 sub.self_ratings.get(kpi.id) if sub else None,
+                                 sub.narratives.get(kpi.id) if sub else None))
         return out
 
 
