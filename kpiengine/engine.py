@@ -30,6 +30,7 @@ class AgencyInputs:
     version: int | None = None
     self_ratings: Mapping[str, str] = field(default_factory=dict)  # kpi id → 初核 light
     narratives: Mapping[str, str] = field(default_factory=dict)
+    sample: bool = False  # 範例資料: filled by `kpi sample`, not by an agency
 
 
 @dataclass(frozen=True)

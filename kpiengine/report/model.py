@@ -81,17 +81,24 @@ class AgencyReport:
         return display(Fraction(green * 100, scored)) + "%" if scored else "—"
 
 
+def display_value(value: Fraction | None, places: int) -> str:
+    """Whole numbers without decimals (6,500), others half-up to ``places`` (87.05)."""
+    if value is not None and value.denominator == 1:
+        return f"{value.numerator:,}"
+    return display(value, places)
+
+
 def _row(item: ScoredKpi, places: int) -> ReportRow:
     s, kpi, t = item.score, item.kpi, item.target
     light = s.light.value if s.light else None
     label = s.light.label if s.light else State(s.state).label
     notes = tuple(n for n in (kpi.note, t.note if t else None) if n)
-    past = tuple(Trend(y, display(v, places).rstrip("0").rstrip(".") + (t.unit if t else ""))
+    past = tuple(Trend(y, display_value(v, places) + (t.unit if t else ""))
                  for y, v in sorted(t.past.items())) if t else ()
     return ReportRow(
         kpi_id=kpi.id, kpi_no=kpi.kpi_no, name=kpi.name, standard=kpi.standard, method=kpi.method,
         direction=DIRECTION_LABELS[kpi.direction], target_text=t.text if t else "—",
-        actual=display(s.actual, places), unit=kpi.unit if s.actual is not None else "",
+        actual=display_value(s.actual, places), unit=kpi.unit if s.actual is not None else "",
         achievement=display(s.achievement, places) + ("%" if s.achievement is not None else ""),
         achievement_raw=display(s.achievement_raw, places) + ("%" if s.achievement_raw is not None else ""),
         light=light, light_label=label, state=s.state.value, self_rating=item.self_rating,

@@ -1,0 +1,37 @@
+"""``kpi report``: writes the 施政績效報告 HTML for 國發會's review (thin over report.model/html)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..report.html import write_reports
+from ..report.model import build_agency_report
+
+
+def register(app: typer.Typer, gather) -> None:
+    """Add the report command; ``gather(engine, year, actuals, agency)`` returns the submissions."""
+
+    @app.command("report")
+    def report_cmd(
+        year: Annotated[int, typer.Option("--year", help="民國年度 ROC year.")] = 107,
+        agency: Annotated[str | None, typer.Option("--agency", help="機關代碼或名稱 Agency (default: all).")] = None,
+        out: Annotated[Path | None, typer.Option("--out", help="輸出資料夾 Output folder (default: reports/<year>/).")] = None,
+        actuals: Annotated[Path | None, typer.Option("--actuals", help="實際值資料夾 Folder of actuals (default: actuals/<year>/).")] = None,
+        root: Annotated[Path | None, typer.Option("--root", help="專案根目錄 Repository root.", envvar="KPI_ROOT")] = None,
+    ) -> None:
+        """產生施政績效報告（HTML）Write the year's achievement reports as HTML."""
+        from .main import _engine, _require_agency
+
+        engine = _engine(root)
+        _require_agency(engine, agency)
+        submissions, sample = gather(engine, year, actuals, agency)
+        items = engine.score_year(year, submissions, agency)
+        places = engine.policy(year).places
+        agencies = [engine.catalog.agency(agency)] if agency else list(engine.catalog.agencies)
+        reports = [build_agency_report(a, year, items, places) for a in agencies]
+        folder = out or engine.root / "reports" / str(year)
+        paths = write_reports(reports, year, folder, sample=sample)
+        typer.echo(f"已產生 {len(paths)} 個檔案於 {folder}（總覽：{paths[0].name}）")

@@ -1,0 +1,90 @@
+"""Reports: the model keeps states and notes apart from lights; HTML escapes what agencies typed and
+renders in a real headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from fractions import Fraction
+
+import pytest
+
+from kpiengine.engine import AgencyInputs
+from kpiengine.report.html import chinese_numeral, render_agency, write_reports
+from kpiengine.report.model import build_agency_report
+
+HOSTILE = "<script>alert('x')</script>達成情形良好 & 持續精進"
+
+
+@pytest.fixture(scope="module")
+def moj_report(engine):
+    inputs = AgencyInputs("moj", 107, {
+        "moj.1.1": {"indicted": Fraction(6500)},  # 100% green
+        "moj.1.2": {"seized_kg": Fraction(8820)},  # 90% yellow
+        "moj.5.1": {"inmates": Fraction(1125), "capacity": Fraction(1000)},  # 12.5% vs 10%以下 → 80% red
+        "moj.1.3": {"ml_indicted_cases": Fraction(50)},  # 50% white
+        "moj.9.1": {"cap_spent": Fraction(0), "cap_payable": Fraction(0), "cap_surplus": Fraction(0),
+                    "cap_budget": Fraction(0)},  # undefined
+    }, source="測試資料", version=3, self_ratings={"moj.1.1": "綠燈"}, narratives={"moj.1.1": HOSTILE})
+    items = engine.score_year(107, [inputs], "moj")
+    return build_agency_report(engine.catalog.agency("moj"), 107, items)
+
+
+def test_tallies_count_lights_and_states_separately(moj_report):
+    tallies = {t.key: t.count for t in moj_report.tallies}
+    assert tallies["green"] == 1 and tallies["yellow"] == 1 and tallies["red"] == 1 and tallies["white"] == 1
+    assert tallies["undefined"] == 1
+    assert tallies["no_data"] == moj_report.kpi_count - 5
+    assert moj_report.green_share == "25.00%"  # 1 of 4 lit KPIs
+
+
+def test_rows_carry_notes_past_and_display_values(moj_report):
+    rows = {r.kpi_id: r for g in moj_report.goals for r in g.rows}
+    assert rows["moj.1.2"].achievement == "90.00%" and rows["moj.1.2"].light == "yellow"
+    assert rows["moj.5.1"].actual == "12.50" and rows["moj.1.1"].actual == "6,500" and rows["moj.5.1"].light == "red"
+    assert rows["moj.9.1"].light is None and rows["moj.9.1"].light_label == "無法計算"
+    assert any("分母為 0" in m for m in rows["moj.9.1"].messages)
+    assert rows["moj.8.1"].notes  # the I1/I2 KPI carries an ambiguity note for reviewers
+    assert rows["moj.1.1"].self_rating == "綠燈"
+
+
+def test_html_escapes_agency_text_and_shows_notes(moj_report):
+    html = render_agency(moj_report, sample=True)
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+    assert "原文疑義" in html and "範例資料" in html
+    assert "八、推廣多元便民措施，強化行政執行績效" in html
+
+
+@pytest.mark.parametrize(("n", "text"), [(1, "一"), (9, "九"), (10, "十"), (13, "十三"), (20, "二十"), (21, "二十一")])
+def test_chinese_numerals(n, text):
+    assert chinese_numeral(n) == text
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+@pytest.mark.browser
+def test_report_renders_in_headless_chromium(moj_report, tmp_path):
+    browser = _chromium()
+    if browser is None:
+        if os.environ.get("KPI_SKIP_BROWSER") == "1":
+            pytest.skip("KPI_SKIP_BROWSER=1")
+        pytest.fail("Chromium is not installed: run the README's test command (it installs it)")
+    paths = write_reports([moj_report], 107, tmp_path / "out", sample=True)
+    page = paths[1]
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run([browser, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True,
+                         timeout=120, check=True).stdout
+    # The browser parsed the page into the structure we meant: one row per KPI, lights as data.
+    assert dom.count('data-kpi="moj.') == moj_report.kpi_count
+    assert 'data-light="green"' in dom and 'data-state="undefined"' in dom
+    assert "<script>alert" not in dom
+    shot = tmp_path / "report.png"
+    subprocess.run([browser, *flags, "--window-size=1280,2000", f"--screenshot={shot}", page.as_uri()],
+                   capture_output=True, timeout=120, check=True)
+    assert shot.stat().st_size > 20_000  # a rendered page, not a blank one
