@@ -135,17 +135,26 @@ def _print_scores(items: list[ScoredKpi], fmt: Format, places: int) -> None:
 @app.command("score")
 def score_cmd(year: YearOpt = 107, agency: AgencyOpt = None, root: RootOpt = None,
               fmt: Annotated[Format, typer.Option("--format", help="輸出格式 Output format.")] = Format.table,
-              actuals: Annotated[Path | None, typer.Option("--actuals", help="實際值資料夾 Folder of submitted actuals (default: actuals/<year>/).")] = None) -> None:
+              actuals: Annotated[Path | None, typer.Option("--actuals", help="實際值資料夾 Folder of submitted actuals (default: actuals/<year>/).")] = None,
+              ledger: Annotated[Path | None, typer.Option("--ledger", help="提交帳本 Ledger; its latest versions win (default: var/ledger.sqlite if it exists; env KPI_LEDGER).", envvar="KPI_LEDGER")] = None,
+              as_of: Annotated[str | None, typer.Option("--as-of", help="帳本時點 Use ledger versions submitted up to this time (2019-01-31 = end of that day, Taipei time).")] = None) -> None:
     """依各機關提交之實際值計算達成度與燈號 Score every KPI of the year from submitted actuals."""
-    from ..actuals import ActualsError, read_plain_dir
+    from ..actuals import ActualsError
+    from ..ledger import LedgerError
+    from .workbooks import gather_inputs, problem_line
 
     engine = _engine(root)
     _require_agency(engine, agency)
     folder = actuals or engine.root / "actuals" / str(year)
     try:
-        submissions = read_plain_dir(folder) if folder.is_dir() else []
-    except ActualsError as exc:
+        submissions, read_problems, sources = gather_inputs(engine, year, folder, ledger, as_of, use_ledger=as_of is not None, agency=agency)
+    except (ActualsError, LedgerError) as exc:
         _fail(str(exc))
+    for line in sources:
+        typer.echo(f"資料來源 {line}", err=True)
+    for p in read_problems:
+        if p.is_error:
+            typer.echo(problem_line(p), err=True)
     items = engine.score_year(year, submissions, agency)
     _print_scores(items, fmt, engine.policy(year).places)
 
@@ -206,3 +215,8 @@ def eval_cmd(kpi_id: Annotated[str, typer.Argument(help="指標代碼 KPI id, e.
 
 def main() -> None:  # pragma: no cover
     sys.exit(app())
+
+
+from .workbooks import register as _register_workbook_commands  # noqa: E402
+
+_register_workbook_commands(app)

@@ -1,0 +1,361 @@
+"""One-pass validation of an uploaded workbook: every problem, each with a code, sheet and cell.
+
+Checks, in order: the file itself (``safety``), its identity (agency, year, template version),
+its structure (keys missing, unknown, duplicated), every value (``values``), and each KPI as a
+whole (partly filled, a denominator of 0 via ``evaluate_kpi``, far from past actuals). The result
+also carries the ``AgencyInputs`` the engine scores, unless the workbook's identity is unusable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import sympy as sp
+
+from ..engine import AgencyInputs, Engine
+from ..evaluation import State, compile_kpi, evaluate_kpi
+from ..formula import FormulaError, MissingValue, Undefined, evaluate
+from ..messages import Problem
+from ..model import Kpi, Target
+from ..numbers import display, fraction_text
+from . import layout as L
+from .errors import wb_problem
+from .parse import KeyedCell, ParsedWorkbook, parse_workbook
+from .safety import Limits
+from .values import normalise_text, parse_cell
+
+OUTLIER_FACTOR = 3  # an actual more than 3× (or less than ⅓ of) the past values is worth a warning
+
+RATING_ALIASES = {
+    **{label: label for label in L.RATING_LABELS},
+    **{label[0]: label for label in L.RATING_LABELS},
+    "green": "綠燈", "yellow": "黃燈", "red": "紅燈", "white": "白燈",
+}
+
+
+@dataclass
+class Validation:
+    """The outcome of validating one workbook."""
+
+    path: Path
+    problems: list[Problem] = field(default_factory=list)
+    inputs: AgencyInputs | None = None
+    agency_code: str | None = None
+    year: int | None = None
+    template_version: str | None = None
+    kind: str | None = None
+    sha256: str = ""
+    cells: dict[str, KeyedCell] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and self.inputs is not None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": str(self.path), "ok": self.ok, "agency_code": self.agency_code, "year": self.year,
+                "template_version": self.template_version, "kind": self.kind, "sha256": self.sha256,
+                "errors": len(self.errors), "warnings": len(self.warnings),
+                "problems": [p.as_dict() for p in self.problems]}
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 16), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def validate_workbook(path: Path, engine: Engine, year: int | None = None, agency: str | None = None,
+                      limits: Limits | None = None) -> Validation:
+    """Validate ``path`` against the catalog; ``year`` / ``agency`` are what the caller expects it to be."""
+    path = Path(path)
+    result = Validation(path)
+    parsed = parse_workbook(path, limits)
+    result.problems.extend(parsed.problems)
+    if not parsed.readable:
+        return result
+    result.sha256 = file_sha256(path)
+    fatal = _check_identity(parsed, engine, year, agency, result)
+    if result.agency_code is None or result.year is None:
+        return result
+    kpis = engine.catalog.kpis_of(result.agency_code)
+    by_key = _check_structure(parsed, engine, kpis, result)
+    values, ratings, narratives = _read_values(parsed, engine, kpis, result.year, by_key, result)
+    if not fatal:
+        result.inputs = AgencyInputs(result.agency_code, result.year, values, source=str(path),
+                                     self_ratings=ratings, narratives=narratives)
+    return result
+
+
+def _loc(path: Path, sheet: str | None = None, cell: str | None = None, **extra: Any) -> dict[str, Any]:
+    return {"file": path.name, "sheet": sheet, "cell": cell, **extra}
+
+
+def _check_identity(parsed: ParsedWorkbook, engine: Engine, year: int | None, agency: str | None,
+                    result: Validation) -> bool:
+    """Agency, year, version of the workbook; True when the workbook must not be used for scoring."""
+    path, meta = parsed.path, parsed.meta
+
+    def at(field_name: str) -> dict[str, Any]:
+        return _loc(path, L.META_SHEET, parsed.meta_cells.get(field_name), field=field_name)
+
+    add = result.problems.append
+    if not parsed.meta_sheet_found:
+        add(wb_problem("wb-meta-missing", _loc(path, L.META_SHEET), sheet=L.META_SHEET, field="—"))
+        return True
+    code = str(meta.get(L.META_AGENCY) or "").strip()
+    if not code:
+        add(wb_problem("wb-meta-missing", at(L.META_AGENCY), sheet=L.META_SHEET, field=L.META_AGENCY))
+        return True
+    found = engine.catalog.agency(code)
+    if found is None:
+        add(wb_problem("wb-agency-unknown", at(L.META_AGENCY), agency_code=code))
+        return True
+    fatal = False
+    if agency is not None:
+        expected = engine.catalog.agency(agency)
+        if expected is None or expected.code != found.code:
+            add(wb_problem("wb-agency-mismatch", at(L.META_AGENCY), found=f"{found.name}（{found.code}）",
+                           expected=agency if expected is None else f"{expected.name}（{expected.code}）"))
+            fatal = True
+    result.agency_code = found.code
+    raw_year = meta.get(L.META_YEAR)
+    try:
+        wb_year = int(str(raw_year).strip())
+    except (TypeError, ValueError):
+        add(wb_problem("wb-meta-invalid", at(L.META_YEAR), field=L.META_YEAR, value=raw_year))
+        result.year = year if year in engine.catalog.years else None
+        return True
+    if wb_year not in engine.catalog.years:
+        add(wb_problem("wb-year-unknown", at(L.META_YEAR), year=wb_year,
+                       years="、".join(str(y) for y in engine.catalog.years) or "無"))
+        fatal = True
+    if year is not None and wb_year != year:
+        add(wb_problem("wb-year-mismatch", at(L.META_YEAR), found=wb_year, expected=year))
+        fatal = True
+    if wb_year in engine.catalog.years:
+        result.year = wb_year
+    elif year in engine.catalog.years:
+        result.year = year
+    elif engine.catalog.years:
+        result.year = max(engine.catalog.years)
+    version = str(meta.get(L.META_VERSION) or "").strip()
+    result.template_version = version or None
+    if version != L.TEMPLATE_VERSION:
+        add(wb_problem("wb-template-version", at(L.META_VERSION), found=version or "（無）",
+                       expected=L.TEMPLATE_VERSION))
+    result.kind = str(meta.get(L.META_KIND) or "").strip() or None
+    if result.kind == L.KIND_SAMPLE:
+        add(wb_problem("wb-sample-data", at(L.META_KIND)))
+    digest = str(meta.get(L.META_DIGEST) or "").strip()
+    if result.year is not None and not fatal and digest != L.catalog_digest(engine.catalog.kpis_of(found.code), result.year):
+        add(wb_problem("wb-catalog-changed", at(L.META_DIGEST)))
+    return fatal
+
+
+def _check_structure(parsed: ParsedWorkbook, engine: Engine, kpis: tuple[Kpi, ...],
+                     result: Validation) -> dict[str, KeyedCell]:
+    """Keys: duplicated, unknown, missing. Returns the first cell of each key."""
+    path, add = parsed.path, result.problems.append
+    agency = engine.catalog.agency(result.agency_code or "")
+    own = {k.id: k for k in kpis}
+    by_key: dict[str, KeyedCell] = {}
+    reported_unknown: set[str] = set()
+    for c in parsed.cells:
+        loc = _loc(path, c.sheet, c.key_cell, key=c.key)
+        if c.key in by_key:
+            first = by_key[c.key]
+            add(wb_problem("wb-key-duplicate", loc, key=c.key, other=f"{first.sheet}!{first.key_cell}"))
+            continue
+        by_key[c.key] = c
+        kpi = own.get(c.kpi_id)
+        if kpi is None:
+            if c.kpi_id not in reported_unknown:
+                reported_unknown.add(c.kpi_id)
+                other = engine.catalog.kpi(c.kpi_id)
+                extra = f"（此為{other.agency}的指標，請確認是否貼錯檔案）" if other else ""
+                add(wb_problem("wb-kpi-unknown", loc, kpi_id=c.kpi_id, agency=agency.name if agency else "本機關",
+                               extra=extra))
+            continue
+        if not c.field.startswith("#") and kpi.input(c.field) is None:
+            add(wb_problem("wb-input-unknown", loc, kpi_id=kpi.id, symbol=c.field))
+    for kpi in kpis:
+        keys = [k for k in by_key if k.startswith(kpi.id + ":")]
+        if not keys:
+            add(wb_problem("wb-kpi-missing", _loc(path, L.DATA_SHEET, kpi=kpi.id), kpi_id=kpi.id, name=kpi.name))
+            continue
+        mark = by_key.get(L.key(kpi.id, L.KPI_MARK)) or by_key[keys[0]]
+        for inp in kpi.inputs:
+            if L.key(kpi.id, inp.symbol) not in by_key:
+                add(wb_problem("wb-input-row-missing", _loc(path, mark.sheet, mark.key_cell, kpi=kpi.id,
+                                                            key=L.key(kpi.id, inp.symbol)),
+                               kpi_id=kpi.id, label=inp.label, symbol=inp.symbol))
+    result.cells = by_key
+    return by_key
+
+
+def _read_values(parsed: ParsedWorkbook, engine: Engine, kpis: tuple[Kpi, ...], year: int,
+                 by_key: dict[str, KeyedCell], result: Validation
+                 ) -> tuple[dict[str, dict[str, Fraction | None]], dict[str, str], dict[str, str]]:
+    path, add = parsed.path, result.problems.append
+    values: dict[str, dict[str, Fraction | None]] = {}
+    ratings: dict[str, str] = {}
+    narratives: dict[str, str] = {}
+    for kpi in kpis:
+        if not any(k.startswith(kpi.id + ":") for k in by_key):
+            continue
+        row: dict[str, Fraction | None] = {}
+        given: list[str] = []
+        bad = False
+        for inp in kpi.inputs:
+            c = by_key.get(L.key(kpi.id, inp.symbol))
+            row[inp.symbol] = None
+            if c is None:
+                bad = True
+                continue
+            loc = _loc(path, c.sheet, c.cell, kpi=kpi.id, key=c.key)
+            raw = c.value
+            if c.formula is not None:
+                if raw is None or (isinstance(raw, str) and not raw.strip()):
+                    add(wb_problem("wb-formula-no-cache", loc, label=inp.label, formula=c.formula))
+                    given.append(inp.symbol)
+                    bad = True
+                    continue
+            p = parse_cell(raw, c.number_format, inp)
+            for code, params in p.errors:
+                add(wb_problem(code, loc, **params))
+            for code, params in p.notes:
+                add(wb_problem(code, loc, **params))
+            if c.formula is not None and p.given:
+                add(wb_problem("wb-formula", loc, label=inp.label, formula=c.formula,
+                               value=fraction_text(p.value) if p.value is not None else raw))
+            if p.given:
+                given.append(inp.symbol)
+            if p.errors:
+                bad = True
+            row[inp.symbol] = p.value
+        values[kpi.id] = row
+        _read_rating(by_key.get(L.key(kpi.id, L.RATING)), kpi, bool(given), path, ratings, add)
+        n = by_key.get(L.key(kpi.id, L.NARRATIVE))
+        if n is not None and n.value is not None and str(n.value).strip():
+            narratives[kpi.id] = str(n.value).strip()
+        if not given:
+            mark = by_key.get(L.key(kpi.id, L.KPI_MARK))
+            add(wb_problem("wb-not-given", _loc(path, mark.sheet if mark else None, mark.key_cell if mark else None,
+                                                kpi=kpi.id), kpi_id=kpi.id, name=kpi.name))
+            continue
+        missing = [i for i in kpi.inputs if i.symbol not in given and L.key(kpi.id, i.symbol) in by_key]
+        if missing:
+            cells = [by_key[L.key(kpi.id, i.symbol)] for i in missing]
+            add(wb_problem("wb-partial", _loc(path, cells[0].sheet, ",".join(c.cell for c in cells), kpi=kpi.id),
+                           kpi_id=kpi.id, labels="、".join(f"「{i.label}」（{c.cell}）" for i, c in zip(missing, cells, strict=True))))
+            continue
+        if bad:
+            continue
+        _check_kpi(kpi, engine.catalog.target(kpi.id, year), row, by_key, path, add)
+    return values, ratings, narratives
+
+
+def _read_rating(c: KeyedCell | None, kpi: Kpi, given: bool, path: Path, ratings: dict[str, str], add) -> None:
+    if c is None:
+        return
+    text = normalise_text(str(c.value)) if c.value is not None else ""
+    loc = _loc(path, c.sheet, c.cell, kpi=kpi.id, key=c.key)
+    if not text:
+        if given:
+            add(wb_problem("wb-rating-missing", loc, kpi_id=kpi.id))
+        return
+    label = RATING_ALIASES.get(text) or RATING_ALIASES.get(text.lower())
+    if label is None:
+        add(wb_problem("wb-rating-invalid", loc, value=str(c.value).strip()))
+        return
+    ratings[kpi.id] = label
+
+
+def _check_kpi(kpi: Kpi, target: Target | None, row: dict[str, Fraction | None], by_key: dict[str, KeyedCell],
+               path: Path, add) -> None:
+    """Whole-KPI checks on complete, well-formed inputs: a zero denominator, far from past actuals."""
+    params = dict(target.params) if target else {}
+    evaluation = evaluate_kpi(kpi, row, params)
+    if evaluation.state is State.UNDEFINED:
+        symbols = zero_denominator_inputs(kpi, row, params) or list(kpi.input_symbols)
+        cells = [by_key[L.key(kpi.id, s)] for s in symbols if L.key(kpi.id, s) in by_key]
+        labels = "、".join(f"{kpi.input(s).label}（{s}）" for s in symbols if kpi.input(s))
+        add(wb_problem("wb-undefined", _loc(path, cells[0].sheet if cells else None,
+                                            ",".join(c.cell for c in cells), kpi=kpi.id),
+                       kpi_id=kpi.id, denominator=labels, cells="、".join(c.where for c in cells)))
+        return
+    if evaluation.state is not State.SCORED or evaluation.value is None:
+        for p in evaluation.problems:
+            add(Problem(p.code, p.message, p.severity, {"file": path.name, **p.location}))
+        return
+    if target is not None and is_outlier(evaluation.value, target):
+        cells = [by_key[L.key(kpi.id, s)] for s in kpi.input_symbols if L.key(kpi.id, s) in by_key]
+        past = "、".join(f"{y}年 {display(v)}" for y, v in sorted(target.past.items()))
+        add(wb_problem("wb-outlier", _loc(path, cells[0].sheet if cells else None,
+                                          ",".join(c.cell for c in cells), kpi=kpi.id),
+                       kpi_id=kpi.id, actual=display(evaluation.value), past=past))
+
+
+def is_outlier(actual: Fraction, target: Target) -> bool:
+    """Far outside the past actuals (and the target): more than 3× the largest, or under ⅓ of the smallest."""
+    if not target.past:
+        return False
+    refs = [*target.past.values(), target.value]
+    biggest = max(abs(r) for r in refs)
+    smallest = min(refs)
+    return (biggest > 0 and abs(actual) > OUTLIER_FACTOR * biggest) or (smallest > 0 and actual < smallest / OUTLIER_FACTOR)
+
+
+def zero_denominator_inputs(kpi: Kpi, row: dict[str, Fraction | None], params: dict[str, Fraction]) -> list[str]:
+    """The input symbols behind the denominator that is 0 (expanding definitions such as I1)."""
+    try:
+        compiled = compile_kpi(kpi)
+    except FormulaError:
+        return []
+    values: dict[str, Fraction] = {**params, **{s: v for s, v in row.items() if v is not None}}
+    defs = {sym: f.expr for sym, f in compiled.definitions}
+    zero: set[str] = set()
+    for sym, f in [*compiled.definitions, ("", compiled.formula)]:
+        expr = f.expr
+        for power in expr.atoms(sp.Pow):
+            if power.exp.is_negative:
+                try:
+                    if evaluate(power.base, values) == 0:
+                        zero |= {str(s) for s in power.base.free_symbols}
+                except (Undefined, MissingValue):
+                    zero |= {str(s) for s in power.base.free_symbols}
+        if sym:
+            try:
+                values[sym] = evaluate(expr, values)
+            except (Undefined, MissingValue):
+                pass
+        if zero:
+            break
+    out: list[str] = []
+    pending = sorted(zero)
+    seen: set[str] = set()
+    while pending:
+        s = pending.pop(0)
+        if s in seen:
+            continue
+        seen.add(s)
+        if s in defs:
+            pending.extend(sorted(str(x) for x in defs[s].free_symbols))
+        elif kpi.input(s) is not None:
+            out.append(s)
+    return [s for s in kpi.input_symbols if s in out]
+
