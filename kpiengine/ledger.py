@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from .engine import AgencyInputs
 from .numbers import fraction_text, parse_exact
+from .workbook.layout import KIND_SAMPLE
 
 if TYPE_CHECKING:  # the ledger records what validation found; it does not need openpyxl itself
     from .workbook.validate import Validation
@@ -248,7 +249,7 @@ class Ledger:
                     narratives[kpi_id] = narrative
         source = f"帳本 {sub.agency_code} {sub.year} 年度第 {sub.version} 版（{sub.submitted_at}，{sub.submitted_by}）"
         return AgencyInputs(sub.agency_code, sub.year, values, source=source, version=sub.version,
-                            self_ratings=ratings, narratives=narratives)
+                            self_ratings=ratings, narratives=narratives, sample=sub.kind == KIND_SAMPLE)
 
 
 def latest_inputs(ledger: Path, year: int, as_of: dt.datetime | str | None = None) -> list[AgencyInputs]:

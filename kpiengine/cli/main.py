@@ -217,6 +217,8 @@ def main() -> None:  # pragma: no cover
     sys.exit(app())
 
 
+from .reports import register as _register_report_command  # noqa: E402
 from .workbooks import register as _register_workbook_commands  # noqa: E402
 
 _register_workbook_commands(app)
+_register_report_command(app)

@@ -11,8 +11,8 @@ from ..report.html import write_reports
 from ..report.model import build_agency_report
 
 
-def register(app: typer.Typer, gather) -> None:
-    """Add the report command; ``gather(engine, year, actuals, agency)`` returns the submissions."""
+def register(app: typer.Typer) -> None:
+    """Add the report command to ``app``."""
 
     @app.command("report")
     def report_cmd(
@@ -24,10 +24,13 @@ def register(app: typer.Typer, gather) -> None:
     ) -> None:
         """產生施政績效報告（HTML）Write the year's achievement reports as HTML."""
         from .main import _engine, _require_agency
+        from .workbooks import gather_inputs
 
         engine = _engine(root)
         _require_agency(engine, agency)
-        submissions, sample = gather(engine, year, actuals, agency)
+        folder = actuals or engine.root / "actuals" / str(year)
+        submissions, _problems, _sources = gather_inputs(engine, year, folder, agency=agency)
+        sample = any(s.sample for s in submissions)
         items = engine.score_year(year, submissions, agency)
         places = engine.policy(year).places
         agencies = [engine.catalog.agency(agency)] if agency else list(engine.catalog.agencies)

@@ -96,7 +96,7 @@ def validate_workbook(path: Path, engine: Engine, year: int | None = None, agenc
     values, ratings, narratives = _read_values(parsed, engine, kpis, result.year, by_key, result)
     if not fatal:
         result.inputs = AgencyInputs(result.agency_code, result.year, values, source=str(path),
-                                     self_ratings=ratings, narratives=narratives)
+                                     self_ratings=ratings, narratives=narratives, sample=result.kind == L.KIND_SAMPLE)
     return result
 
 

@@ -88,3 +88,16 @@ def test_report_renders_in_headless_chromium(moj_report, tmp_path):
     subprocess.run([browser, *flags, "--window-size=1280,2000", f"--screenshot={shot}", page.as_uri()],
                    capture_output=True, timeout=120, check=True)
     assert shot.stat().st_size > 20_000  # a rendered page, not a blank one
+
+
+def test_report_command_writes_index_and_agency_pages(root, tmp_path):
+    from typer.testing import CliRunner
+
+    from kpiengine.cli.main import app
+
+    result = CliRunner().invoke(app, ["report", "--year", "107", "--agency", "moj", "--out", str(tmp_path),
+                                      "--root", str(root)])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "moj.html").read_text(encoding="utf-8")
+    assert "法務部 107年度施政績效報告" in page and "範例資料" in page  # scored from the shipped samples
+    assert (tmp_path / "index.html").exists()
