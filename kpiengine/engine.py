@@ -16,6 +16,7 @@ from .evaluation import State, evaluate_kpi
 from .messages import Problem
 from .model import DIRECTION_LABELS, Catalog, Kpi, Target
 from .numbers import fraction_text, to_decimal
+from .review import Review
 from .scoring import Policy, Score, score
 
 
@@ -43,6 +44,7 @@ class ScoredKpi:
     version: int | None = None
     self_rating: str | None = None
     narrative: str | None = None
+    review: Review | None = None  # 國發會's 複核; None = not yet reviewed
 
 
 class Engine:
@@ -73,9 +75,11 @@ class Engine:
         evaluation = evaluate_kpi(kpi, inputs, target.params if target else {})
         return score(kpi, target, evaluation, self.policy(year))
 
-    def score_year(self, year: int, submissions: Iterable[AgencyInputs], agency: str | None = None) -> list[ScoredKpi]:
+    def score_year(self, year: int, submissions: Iterable[AgencyInputs], agency: str | None = None,
+                   reviews: Iterable[Review] = ()) -> list[ScoredKpi]:
         """Score every KPI of the catalog (or one agency); KPIs with no submission are NO_DATA."""
         by_agency = {s.agency_code: s for s in submissions if s.year == year}
+        by_kpi = {r.kpi_id: r for r in reviews if r.year == year}
         out = []
         for kpi in self.catalog.kpis_of(agency):
             sub = by_agency.get(kpi.agency_code)
@@ -83,7 +87,7 @@ class Engine:
             out.append(ScoredKpi(kpi, self.catalog.target(kpi.id, year), self.score_one(kpi, year, inputs), inputs,
                                  sub.source if sub else "", sub.version if sub else None,
                                  sub.self_ratings.get(kpi.id) if sub else None,
-                                 sub.narratives.get(kpi.id) if sub else None))
+                                 sub.narratives.get(kpi.id) if sub else None, by_kpi.get(kpi.id)))
         return out
 
 
@@ -130,6 +134,13 @@ def score_record(item: ScoredKpi, places: int = 2) -> dict[str, Any]:
         "intermediates": {k: fraction_text(v) for k, v in s.intermediates.items()},
         "messages": [p.message for p in s.problems] + list(s.notes),
         "problems": [p.as_dict() for p in s.problems],
-        "self_rating": item.self_rating, "note": kpi.note,
+        "self_rating": item.self_rating,
+        "review_status": "reviewed" if item.review else "awaiting_review",
+        "review": None if item.review is None else {
+            "light": item.review.light.value, "light_label": item.review.light.label, "reason": item.review.reason,
+            "by": item.review.reviewed_by, "at": item.review.reviewed_at,
+            "overrides": item.review.overrides(s.light)},
+        "final_light": item.review.light.value if item.review else None,
+        "note": kpi.note,
         "source": item.source or None, "version": item.version,
     }

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 
 from .engine import AgencyInputs
 from .numbers import fraction_text, parse_exact
+from .review import Review
+from .scoring import Light
 from .workbook.layout import KIND_SAMPLE
 
 if TYPE_CHECKING:  # the ledger records what validation found; it does not need openpyxl itself
@@ -65,7 +67,20 @@ CREATE TABLE IF NOT EXISTS submission_kpis (
 );
 """
 
-TABLES = ("submissions", "submission_values", "submission_kpis")
+SCHEMA += """
+CREATE TABLE IF NOT EXISTS reviews (
+    id INTEGER PRIMARY KEY,
+    agency_code TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    kpi_id TEXT NOT NULL,
+    light TEXT NOT NULL CHECK (light IN ('green', 'yellow', 'red', 'white')),
+    reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+    reviewed_by TEXT NOT NULL,
+    reviewed_at TEXT NOT NULL            -- UTC, ISO 8601 with microseconds
+);
+"""
+
+TABLES = ("submissions", "submission_values", "submission_kpis", "reviews")
 TRIGGERS = "".join(
     f"""
 CREATE TRIGGER IF NOT EXISTS {t}_no_update BEFORE UPDATE ON {t}
@@ -250,6 +265,27 @@ class Ledger:
         source = f"帳本 {sub.agency_code} {sub.year} 年度第 {sub.version} 版（{sub.submitted_at}，{sub.submitted_by}）"
         return AgencyInputs(sub.agency_code, sub.year, values, source=source, version=sub.version,
                             self_ratings=ratings, narratives=narratives, sample=sub.kind == KIND_SAMPLE)
+
+
+    def record_review(self, review: Review, agency_code: str) -> Review:
+        """Append a 複核; an earlier review of the same KPI stays in the ledger, the latest one counts."""
+        with self._connect() as con:
+            con.execute("INSERT INTO reviews (agency_code, year, kpi_id, light, reason, reviewed_by, reviewed_at)"
+                        " VALUES (?,?,?,?,?,?,?)", (agency_code, review.year, review.kpi_id, review.light.value,
+                                                    review.reason, review.reviewed_by, review.reviewed_at))
+        return review
+
+    def reviews(self, year: int, as_of: dt.datetime | None = None, latest_only: bool = True) -> list[Review]:
+        """The reviews of ``year`` (at or before ``as_of``), in time order; by default the latest per KPI."""
+        limit = iso_utc(as_of) if as_of else None
+        with self._connect() as con:
+            rows = con.execute("SELECT kpi_id, year, light, reason, reviewed_by, reviewed_at FROM reviews"
+                               " WHERE year = ? AND (? IS NULL OR reviewed_at <= ?) ORDER BY reviewed_at, id",
+                               (year, limit, limit)).fetchall()
+        found = [Review(k, y, Light(lt), r, b, at) for k, y, lt, r, b, at in rows]
+        if not latest_only:
+            return found
+        return list({r.kpi_id: r for r in found}.values())
 
 
 def latest_inputs(ledger: Path, year: int, as_of: dt.datetime | str | None = None) -> list[AgencyInputs]:

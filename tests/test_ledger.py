@@ -13,6 +13,7 @@ import pytest
 from kpiengine.catalog import find_root
 from kpiengine.engine import Engine
 from kpiengine.ledger import TABLES, Ledger, LedgerError, latest_inputs, ledger_path, parse_as_of
+from kpiengine.review import make_review
 from kpiengine.workbook.sample import write_samples
 from kpiengine.workbook.validate import validate_workbook
 
@@ -66,7 +67,9 @@ def test_versions_files_and_exact_values(engine: Engine, sample: Path, ledger: L
 @pytest.mark.parametrize("statement", ["UPDATE {t} SET {c} = {c}", "DELETE FROM {t}"])
 def test_ledger_is_append_only(table: str, statement: str, engine: Engine, sample: Path, ledger: Ledger) -> None:
     ledger.submit(validate_workbook(sample, engine), "王小明", now=T0)
-    column = {"submissions": "submitted_by", "submission_values": "value", "submission_kpis": "narrative"}[table]
+    ledger.record_review(make_review("moj.1.1", YEAR, "green", "複核無誤", "國發會", T0.isoformat()), "moj")
+    column = {"submissions": "submitted_by", "submission_values": "value", "submission_kpis": "narrative",
+              "reviews": "reason"}[table]
     con = sqlite3.connect(ledger.path)
     try:
         (before,) = con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()

@@ -112,16 +112,22 @@ def _print_scores(items: list[ScoredKpi], fmt: Format, places: int) -> None:
     if fmt is Format.csv:
         typer.echo(output.to_csv(records, ["id", "agency", "goal_no", "kpi_no", "name", "actual", "unit", "target",
                                            "target_text", "achievement", "achievement_raw", "light", "light_label",
-                                           "status", "status_label", "messages", "version"]), nl=False)
+                                           "status", "status_label", "self_rating", "review_status", "final_light",
+                                           "messages", "version"]), nl=False)
         return
+    reviewed = any(i.review for i in items)
     rows = []
     for i in items:
         s = i.score
         light = s.light.label if s.light else State(s.state).label
-        rows.append([i.kpi.id, output.clip(i.kpi.name, 26), display(s.actual, places),
-                     i.target.text if i.target else "—", display(s.achievement, places) + ("%" if s.achievement is not None else ""),
-                     light])
-    typer.echo(output.table(["代碼", "關鍵績效指標", "實際值", "目標值", "達成度", "燈號／狀態"], rows, right=(2, 4)))
+        row = [i.kpi.id, output.clip(i.kpi.name, 26), display(s.actual, places),
+               i.target.text if i.target else "—", display(s.achievement, places) + ("%" if s.achievement is not None else ""),
+               light]
+        if reviewed:
+            row.append(i.review.light.label if i.review else "待複核")
+        rows.append(row)
+    headers = ["代碼", "關鍵績效指標", "實際值", "目標值", "達成度", "燈號／狀態"] + (["複核"] if reviewed else [])
+    typer.echo(output.table(headers, rows, right=(2, 4)))
     counts: dict[str, int] = {}
     for i in items:
         key = i.score.light.label if i.score.light else State(i.score.state).label
@@ -141,6 +147,7 @@ def score_cmd(year: YearOpt = 107, agency: AgencyOpt = None, root: RootOpt = Non
     """依各機關提交之實際值計算達成度與燈號 Score every KPI of the year from submitted actuals."""
     from ..actuals import ActualsError
     from ..ledger import LedgerError
+    from .reviews import load_reviews
     from .workbooks import gather_inputs, problem_line
 
     engine = _engine(root)
@@ -155,7 +162,11 @@ def score_cmd(year: YearOpt = 107, agency: AgencyOpt = None, root: RootOpt = Non
     for p in read_problems:
         if p.is_error:
             typer.echo(problem_line(p), err=True)
-    items = engine.score_year(year, submissions, agency)
+    try:
+        reviews = load_reviews(engine, year, ledger, as_of)
+    except LedgerError as exc:
+        _fail(str(exc))
+    items = engine.score_year(year, submissions, agency, reviews)
     _print_scores(items, fmt, engine.policy(year).places)
 
 
@@ -218,7 +229,9 @@ def main() -> None:  # pragma: no cover
 
 
 from .reports import register as _register_report_command  # noqa: E402
+from .reviews import register as _register_review_commands  # noqa: E402
 from .workbooks import register as _register_workbook_commands  # noqa: E402
 
 _register_workbook_commands(app)
 _register_report_command(app)
+_register_review_commands(app)

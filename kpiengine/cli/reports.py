@@ -24,6 +24,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """產生施政績效報告（HTML）Write the year's achievement reports as HTML."""
         from .main import _engine, _require_agency
+        from .reviews import load_reviews
         from .workbooks import gather_inputs
 
         engine = _engine(root)
@@ -31,7 +32,7 @@ def register(app: typer.Typer) -> None:
         folder = actuals or engine.root / "actuals" / str(year)
         submissions, _problems, _sources = gather_inputs(engine, year, folder, agency=agency)
         sample = any(s.sample for s in submissions)
-        items = engine.score_year(year, submissions, agency)
+        items = engine.score_year(year, submissions, agency, load_reviews(engine, year))
         places = engine.policy(year).places
         agencies = [engine.catalog.agency(agency)] if agency else list(engine.catalog.agencies)
         reports = [build_agency_report(a, year, items, places) for a in agencies]
