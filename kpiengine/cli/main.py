@@ -120,8 +120,8 @@ def _print_scores(items: list[ScoredKpi], fmt: Format, places: int) -> None:
     for i in items:
         s = i.score
         light = s.light.label if s.light else State(s.state).label
-        row = [i.kpi.id, output.clip(i.kpi.name, 26), display(s.actual, places),
-               i.target.text if i.target else "—", display(s.achievement, places) + ("%" if s.achievement is not None else ""),
+        row = [i.kpi.id, output.clip(i.kpi.name, 26), display(s.actual, places) + (i.kpi.unit if s.actual is not None else ""),
+               output.clip(i.target.text, 16) if i.target else "—", display(s.achievement, places) + ("%" if s.achievement is not None else ""),
                light]
         if reviewed:
             row.append(i.review.light.label if i.review else "待複核")
