@@ -13,11 +13,11 @@ from typing import Annotated
 
 import typer
 
-from ..catalog import find_root
-from ..engine import Engine, ScoredKpi, kpi_record, score_record
+from ..engine import ScoredKpi, kpi_record, score_record
 from ..evaluation import State
 from ..numbers import display, parse_exact
 from . import output
+from .common import AgencyOpt, RootOpt, YearOpt, fail, load_engine, require_agency
 
 app = typer.Typer(
     help="kpiengine：行政院施政計畫關鍵績效指標計分工具 — KPI catalog, workbooks and scoring for the Executive Yuan's annual plans.",
@@ -26,36 +26,16 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-RootOpt = Annotated[Path | None, typer.Option("--root", help="專案根目錄（含 formulas/、targets/）Repository root holding formulas/ and targets/.", envvar="KPI_ROOT")]
-YearOpt = Annotated[int, typer.Option("--year", help="民國年度 ROC year, e.g. 107 (= 2018).")]
-AgencyOpt = Annotated[str | None, typer.Option("--agency", help="機關代碼或名稱 Agency code or Chinese name, e.g. moj / 法務部.")]
-
-
 class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
 
 
-def _engine(root: Path | None) -> Engine:
-    return Engine.load(root or find_root())
-
-
-def _fail(message: str, code: int = 1) -> None:
-    typer.echo(f"錯誤：{message}", err=True)
-    raise typer.Exit(code)
-
-
-def _require_agency(engine: Engine, agency: str | None) -> None:
-    if agency is not None and engine.catalog.agency(agency) is None:
-        codes = "、".join(f"{a.code}（{a.name}）" for a in engine.catalog.agencies)
-        _fail(f"找不到機關「{agency}」。可用：{codes}")
-
-
 @app.command("agencies")
 def agencies_cmd(root: RootOpt = None, json_out: Annotated[bool, typer.Option("--json", help="輸出 JSON")] = False) -> None:
     """列出目錄中的機關 List the agencies in the catalog."""
-    engine = _engine(root)
+    engine = load_engine(root)
     rows = [{"code": a.code, "agency": a.name, "chapter": a.chapter, "goals": len(a.goals),
              "kpis": len(engine.catalog.kpis_of(a.code))} for a in engine.catalog.agencies]
     if json_out:
@@ -70,8 +50,8 @@ def agencies_cmd(root: RootOpt = None, json_out: Annotated[bool, typer.Option("-
 def list_cmd(agency: AgencyOpt = None, year: YearOpt = 107, root: RootOpt = None,
              json_out: Annotated[bool, typer.Option("--json", help="輸出 JSON 陣列 Print a JSON array.")] = False) -> None:
     """列出關鍵績效指標及年度目標值 List KPIs with the year's targets."""
-    engine = _engine(root)
-    _require_agency(engine, agency)
+    engine = load_engine(root)
+    require_agency(engine, agency)
     kpis = engine.catalog.kpis_of(agency)
     if json_out:
         typer.echo(output.to_json([kpi_record(k, engine.catalog.target(k.id, year)) for k in kpis]))
@@ -88,8 +68,8 @@ def list_cmd(agency: AgencyOpt = None, year: YearOpt = 107, root: RootOpt = None
 def check_cmd(agency: AgencyOpt = None, root: RootOpt = None,
               json_out: Annotated[bool, typer.Option("--json", help="輸出 JSON")] = False) -> None:
     """檢查整個目錄（格式、公式、代號、目標值、測試案例、原文對照）Validate the whole catalog; exit 1 on any error."""
-    engine = _engine(root)
-    _require_agency(engine, agency)
+    engine = load_engine(root)
+    require_agency(engine, agency)
     problems = engine.check(agency)
     errors = [p for p in problems if p.is_error]
     if json_out:
@@ -150,13 +130,13 @@ def score_cmd(year: YearOpt = 107, agency: AgencyOpt = None, root: RootOpt = Non
     from .reviews import load_reviews
     from .workbooks import gather_inputs, problem_line
 
-    engine = _engine(root)
-    _require_agency(engine, agency)
+    engine = load_engine(root)
+    require_agency(engine, agency)
     folder = actuals or engine.root / "actuals" / str(year)
     try:
         submissions, read_problems, sources = gather_inputs(engine, year, folder, ledger, as_of, use_ledger=as_of is not None, agency=agency)
     except (ActualsError, LedgerError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     for line in sources:
         typer.echo(f"資料來源 {line}", err=True)
     for p in read_problems:
@@ -165,7 +145,7 @@ def score_cmd(year: YearOpt = 107, agency: AgencyOpt = None, root: RootOpt = Non
     try:
         reviews = load_reviews(engine, year, ledger, as_of)
     except LedgerError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     items = engine.score_year(year, submissions, agency, reviews)
     _print_scores(items, fmt, engine.policy(year).places)
 
@@ -176,10 +156,10 @@ def eval_cmd(kpi_id: Annotated[str, typer.Argument(help="指標代碼 KPI id, e.
              year: YearOpt = 107, root: RootOpt = None,
              json_out: Annotated[bool, typer.Option("--json", help="輸出 JSON")] = False) -> None:
     """以命令列輸入值試算單一指標 Evaluate one KPI from SYMBOL=VALUE pairs."""
-    engine = _engine(root)
+    engine = load_engine(root)
     kpi = engine.catalog.kpi(kpi_id)
     if kpi is None:
-        _fail(f"找不到指標 {kpi_id}（請用 kpi list 查詢代碼）")
+        fail(f"找不到指標 {kpi_id}（請用 kpi list 查詢代碼）")
     inputs = {}
     errors = []
     for pair in values or []:
@@ -201,7 +181,7 @@ def eval_cmd(kpi_id: Annotated[str, typer.Argument(help="指標代碼 KPI id, e.
         errors.append("缺少輸入：" + "、".join(f"{i.symbol}（{i.label}）" for i in missing))
     if errors:
         hint = "；".join(f"{i.symbol}＝{i.label}（{i.unit}）" for i in kpi.inputs)
-        _fail("；".join(errors) + f"\n此指標的輸入：{hint}")
+        fail("；".join(errors) + f"\n此指標的輸入：{hint}")
     s = engine.score_one(kpi, year, inputs)
     item = ScoredKpi(kpi, engine.catalog.target(kpi.id, year), s, inputs)
     places = engine.policy(year).places

@@ -9,6 +9,7 @@ import typer
 
 from ..report.html import write_reports
 from ..report.model import build_agency_report
+from .common import AgencyOpt, RootOpt, YearOpt, load_engine, require_agency
 
 
 def register(app: typer.Typer) -> None:
@@ -16,19 +17,18 @@ def register(app: typer.Typer) -> None:
 
     @app.command("report")
     def report_cmd(
-        year: Annotated[int, typer.Option("--year", help="民國年度 ROC year.")] = 107,
-        agency: Annotated[str | None, typer.Option("--agency", help="機關代碼或名稱 Agency (default: all).")] = None,
+        year: YearOpt = 107,
+        agency: AgencyOpt = None,
         out: Annotated[Path | None, typer.Option("--out", help="輸出資料夾 Output folder (default: reports/<year>/).")] = None,
         actuals: Annotated[Path | None, typer.Option("--actuals", help="實際值資料夾 Folder of actuals (default: actuals/<year>/).")] = None,
-        root: Annotated[Path | None, typer.Option("--root", help="專案根目錄 Repository root.", envvar="KPI_ROOT")] = None,
+        root: RootOpt = None,
     ) -> None:
         """產生施政績效報告（HTML）Write the year's achievement reports as HTML."""
-        from .main import _engine, _require_agency
         from .reviews import load_reviews
         from .workbooks import gather_inputs
 
-        engine = _engine(root)
-        _require_agency(engine, agency)
+        engine = load_engine(root)
+        require_agency(engine, agency)
         folder = actuals or engine.root / "actuals" / str(year)
         submissions, _problems, _sources = gather_inputs(engine, year, folder, agency=agency)
         sample = any(s.sample for s in submissions)

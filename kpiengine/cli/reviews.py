@@ -12,8 +12,7 @@ from ..engine import Engine
 from ..ledger import Ledger, LedgerError, ledger_path, parse_as_of, utc_now
 from ..review import Review, ReviewError, make_review
 from . import output
-
-LedgerOpt = Annotated[Path | None, typer.Option("--ledger", help="提交帳本 Ledger file (default: var/ledger.sqlite; env KPI_LEDGER).", envvar="KPI_LEDGER")]
+from .common import AgencyOpt, LedgerOpt, RootOpt, YearOpt, fail, load_engine, require_agency
 
 
 def load_reviews(engine: Engine, year: int, ledger: Path | None = None, as_of: str | dt.datetime | None = None) -> list[Review]:
@@ -33,39 +32,37 @@ def register(app: typer.Typer) -> None:
         kpi_id: Annotated[str, typer.Argument(help="指標代碼 KPI id, e.g. moj.8.1")],
         light: Annotated[str, typer.Option("--light", help="複核燈號 green/yellow/red/white（或 綠燈/黃燈/紅燈/白燈）")],
         reason: Annotated[str, typer.Option("--reason", help="複核理由（必填）Reason, required.")],
-        year: Annotated[int, typer.Option("--year", help="民國年度 ROC year.")] = 107,
+        year: YearOpt = 107,
         by: Annotated[str, typer.Option("--by", help="複核人員 Reviewer.")] = "",
         ledger: LedgerOpt = None,
-        root: Annotated[Path | None, typer.Option("--root", help="專案根目錄 Repository root.", envvar="KPI_ROOT")] = None,
+        root: RootOpt = None,
     ) -> None:
         """記錄國發會複核燈號（可附理由改列）Record 國發會's review light for a KPI, with a reason."""
-        from .main import _engine, _fail
 
-        engine = _engine(root)
+        engine = load_engine(root)
         kpi = engine.catalog.kpi(kpi_id)
         if kpi is None:
-            _fail(f"找不到指標 {kpi_id}（請用 kpi list 查詢代碼）")
+            fail(f"找不到指標 {kpi_id}（請用 kpi list 查詢代碼）")
         try:
             review = make_review(kpi.id, year, light, reason, by, utc_now())
             Ledger(ledger_path(engine.root, ledger)).record_review(review, kpi.agency_code)
         except (ReviewError, LedgerError) as exc:
-            _fail(str(exc))
+            fail(str(exc))
         typer.echo(f"已記錄 {kpi.id} {kpi.name} {year} 年度複核：{review.light.label}（{review.reason}）")
 
     @app.command("reviews")
     def reviews_cmd(
-        year: Annotated[int, typer.Option("--year", help="民國年度 ROC year.")] = 107,
-        agency: Annotated[str | None, typer.Option("--agency", help="機關代碼或名稱 Agency.")] = None,
+        year: YearOpt = 107,
+        agency: AgencyOpt = None,
         history: Annotated[bool, typer.Option("--history", help="列出所有紀錄（含被後來複核取代者）List every record.")] = False,
         ledger: LedgerOpt = None,
-        root: Annotated[Path | None, typer.Option("--root", help="專案根目錄 Repository root.", envvar="KPI_ROOT")] = None,
+        root: RootOpt = None,
         json_out: Annotated[bool, typer.Option("--json", help="輸出 JSON")] = False,
     ) -> None:
         """列出複核紀錄 List the year's reviews."""
-        from .main import _engine, _require_agency
 
-        engine = _engine(root)
-        _require_agency(engine, agency)
+        engine = load_engine(root)
+        require_agency(engine, agency)
         path = ledger_path(engine.root, ledger)
         found = Ledger(path).reviews(year, latest_only=not history) if path.exists() else []
         if agency:

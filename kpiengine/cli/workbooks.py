@@ -16,16 +16,10 @@ from typing import Annotated
 
 import typer
 
-from ..catalog import find_root
 from ..engine import AgencyInputs, Engine
 from ..messages import Problem
 from . import output
-
-RootOpt = Annotated[Path | None, typer.Option("--root", help="專案根目錄（含 formulas/、targets/）Repository root.", envvar="KPI_ROOT")]
-YearOpt = Annotated[int, typer.Option("--year", help="民國年度 ROC year, e.g. 107 (= 2018).")]
-AgencyOpt = Annotated[str | None, typer.Option("--agency", help="機關代碼或名稱 Agency code or Chinese name, e.g. moj / 法務部.")]
-LedgerOpt = Annotated[Path | None, typer.Option("--ledger", help="提交帳本 SQLite ledger (default: var/ledger.sqlite; env KPI_LEDGER).",
-                                                envvar="KPI_LEDGER")]
+from .common import AgencyOpt, LedgerOpt, RootOpt, YearOpt, fail, load_engine, require_agency
 
 SEVERITY_TAGS = {"error": "錯誤", "warning": "警告", "info": "說明"}
 
@@ -40,28 +34,9 @@ class ListFormat(StrEnum):
     json = "json"
 
 
-def _engine(root: Path | None) -> Engine:
-    return Engine.load(root or find_root())
-
-
-def _fail(message: str, code: int = 1) -> None:
-    typer.echo(f"錯誤：{message}", err=True)
-    raise typer.Exit(code)
-
-
-def _agency_code(engine: Engine, agency: str | None) -> str | None:
-    if agency is None:
-        return None
-    found = engine.catalog.agency(agency)
-    if found is None:
-        codes = "、".join(f"{a.code}（{a.name}）" for a in engine.catalog.agencies)
-        _fail(f"找不到機關「{agency}」。可用：{codes}")
-    return found.code
-
-
 def _require_year(engine: Engine, year: int) -> None:
     if year not in engine.catalog.years:
-        _fail(f"指標目錄沒有 {year} 年度的目標值（可用年度：{'、'.join(map(str, engine.catalog.years)) or '無'}）")
+        fail(f"指標目錄沒有 {year} 年度的目標值（可用年度：{'、'.join(map(str, engine.catalog.years)) or '無'}）")
 
 
 def problem_line(p: Problem) -> str:
@@ -129,11 +104,11 @@ def register(app: typer.Typer) -> None:
         """產製機關填報表（.xlsx）Write the fill-in workbook of an agency (or --all)."""
         from ..workbook.template import write_template
 
-        engine = _engine(root)
+        engine = load_engine(root)
         _require_year(engine, year)
         if all_agencies == (agency is not None):
-            _fail("請指定 --agency 機關，或以 --all 產製所有機關的填報表")
-        codes = [a.code for a in engine.catalog.agencies] if all_agencies else [_agency_code(engine, agency)]
+            fail("請指定 --agency 機關，或以 --all 產製所有機關的填報表")
+        codes = [a.code for a in engine.catalog.agencies] if all_agencies else [require_agency(engine, agency)]
         for code in codes:
             path = write_template(engine, code, year, out)
             typer.echo(f"已產製：{path}（{len(engine.catalog.kpis_of(code))} 項指標）")
@@ -149,9 +124,9 @@ def register(app: typer.Typer) -> None:
         from ..workbook.safety import MB, Limits
         from ..workbook.validate import validate_workbook
 
-        engine = _engine(root)
+        engine = load_engine(root)
         limits = Limits(max_bytes=int(max_mb * MB)) if max_mb else None
-        v = validate_workbook(file, engine, year=year, agency=_agency_code(engine, agency), limits=limits)
+        v = validate_workbook(file, engine, year=year, agency=require_agency(engine, agency), limits=limits)
         if fmt is ReportFormat.json:
             typer.echo(output.to_json(v.as_dict()))
         else:
@@ -167,18 +142,18 @@ def register(app: typer.Typer) -> None:
         from ..ledger import Ledger, LedgerError, ledger_path
         from ..workbook.validate import validate_workbook
 
-        engine = _engine(root)
+        engine = load_engine(root)
         _require_year(engine, year)
-        v = validate_workbook(file, engine, year=year, agency=_agency_code(engine, agency))
+        v = validate_workbook(file, engine, year=year, agency=require_agency(engine, agency))
         if not v.ok:
             _print_validation(engine, v, err=True)
-            _fail("檔案未通過檢查，未予收件。")
+            fail("檔案未通過檢查，未予收件。")
         submitter = by or os.environ.get("KPI_SUBMITTER") or _login_name()
         path = ledger_path(engine.root, ledger)
         try:
             sub = Ledger(path).submit(v, submitter)
         except LedgerError as exc:
-            _fail(str(exc))
+            fail(str(exc))
         a = engine.catalog.agency(sub.agency_code)
         for p in v.warnings:
             typer.echo(problem_line(p))
@@ -194,8 +169,8 @@ def register(app: typer.Typer) -> None:
         """列出提交帳本中的各版本 List the versions recorded in the ledger."""
         from ..ledger import Ledger, ledger_path
 
-        engine = _engine(root)
-        code = _agency_code(engine, agency)
+        engine = load_engine(root)
+        code = require_agency(engine, agency)
         path = ledger_path(engine.root, ledger)
         subs = Ledger(path).submissions(year, code) if path.exists() else []
         if fmt is ListFormat.json:
@@ -216,10 +191,10 @@ def register(app: typer.Typer) -> None:
         """產製範例填報表（固定、可重現）Write deterministic sample workbooks for every agency."""
         from ..workbook.sample import write_samples
 
-        engine = _engine(root)
+        engine = load_engine(root)
         _require_year(engine, year)
         folder = out or engine.root / "actuals" / str(year)
-        codes = [_agency_code(engine, agency)] if agency else None
+        codes = [require_agency(engine, agency)] if agency else None
         totals: Counter[str] = Counter()
         order = ["綠燈", "黃燈", "紅燈", "白燈", "無資料"]
         for path, plan in write_samples(engine, year, folder, codes):

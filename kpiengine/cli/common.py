@@ -1,0 +1,37 @@
+"""What every ``kpi`` command shares: the common options, loading the engine, failing in Chinese."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from ..catalog import find_root
+from ..engine import Engine
+
+RootOpt = Annotated[Path | None, typer.Option("--root", help="專案根目錄（含 formulas/、targets/）Repository root holding formulas/ and targets/.", envvar="KPI_ROOT")]
+YearOpt = Annotated[int, typer.Option("--year", help="民國年度 ROC year, e.g. 107 (= 2018).")]
+AgencyOpt = Annotated[str | None, typer.Option("--agency", help="機關代碼或名稱 Agency code or Chinese name, e.g. moj / 法務部.")]
+LedgerOpt = Annotated[Path | None, typer.Option("--ledger", help="提交帳本 Ledger file (default: var/ledger.sqlite; env KPI_LEDGER).", envvar="KPI_LEDGER")]
+
+
+def load_engine(root: Path | None) -> Engine:
+    return Engine.load(root or find_root())
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print a Chinese error to stderr and exit non-zero (no traceback)."""
+    typer.echo(f"錯誤：{message}", err=True)
+    raise typer.Exit(code)
+
+
+def require_agency(engine: Engine, agency: str | None) -> str | None:
+    """The agency's code, or fail listing the agencies there are."""
+    if agency is None:
+        return None
+    found = engine.catalog.agency(agency)
+    if found is None:
+        codes = "、".join(f"{a.code}（{a.name}）" for a in engine.catalog.agencies)
+        fail(f"找不到機關「{agency}」。可用：{codes}")
+    return found.code
