@@ -185,6 +185,10 @@ def _write_cover(s: _Sheet, name: str, code: str, year: int, n_kpis: int, sample
     ws = s.ws
     ws.column_dimensions["A"].width = 18
     ws.column_dimensions["B"].width = 90
+    ws.page_setup.orientation = "portrait"  # printed on one page width, as a clerk would print it
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
     title = f"{year}年度 {name} 施政計畫關鍵績效指標 實際值填報表"
     if sample:
         title = "【範例資料】" + title
