@@ -54,9 +54,13 @@ def find_root(start: Path | None = None) -> Path:
     return here
 
 
+# The C loader when libyaml is there (about 10× faster on the 470-KPI catalog); same safe semantics.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read_yaml(path: Path, problems: list[Problem]) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
     except (OSError, yaml.YAMLError) as exc:
         problems.append(problem("catalog-yaml", {"file": path.name}, detail=str(exc).splitlines()[0]))
         return None
@@ -317,7 +321,7 @@ def load_policy(root: Path, year: int) -> Policy:
         from .scoring import DEFAULT_POLICY
 
         return replace(DEFAULT_POLICY, year=year)
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {}
     bands = tuple(Band(Light(b["light"]), None if b.get("min") is None else parse_exact(b["min"]))
                   for b in data.get("lights", []))
     return Policy(year=year, bands=bands, cap=parse_exact(data.get("cap", 100)),
