@@ -451,23 +451,44 @@ def subsequence_gap(needle: str, haystack: str, start: int = 0) -> tuple[int, in
     return len(needle), pos
 
 
+def _fields(kpi: Kpi, catalog: Catalog) -> list[tuple[str, str]]:
+    """The extracted fields of a KPI, in the table's column order."""
+    fields = [("goal", kpi.goal), ("name", kpi.name), ("standard", kpi.standard)]
+    t = catalog.target(kpi.id, 107)
+    if t is not None:
+        fields.append(("target.text", t.text))
+    return fields
+
+
 def check_provenance(catalog: Catalog, root: Path, ids: set[str]) -> list[Problem]:
+    """Each extracted field is a subsequence of the agency's section, and rows keep the seed's order.
+
+    Row order: for each column (name, standard, target text), the fields of an agency's KPIs
+    concatenated in catalog order must also be a subsequence — a KPI put in the wrong row, or a
+    piece of text given to the wrong row, breaks it.
+    """
     sections = seed_sections(root)
     if not sections:
         return []
     out = []
-    for kpi in catalog.kpis:
-        if kpi.id not in ids or kpi.agency not in sections:
+    for agency in catalog.agencies:
+        text = sections.get(agency.name)
+        kpis = [k for k in catalog.kpis_of(agency.code) if k.id in ids]
+        if text is None or not kpis:
             continue
-        text = sections[kpi.agency]
-        fields = [("goal", kpi.goal), ("name", kpi.name), ("standard", kpi.standard)]
-        for year in catalog.years:
-            t = catalog.target(kpi.id, year)
-            if t and year == 107:
-                fields.append(("target.text", t.text))
-        for field, value in fields:
-            i, _ = subsequence_gap(value, text)
-            if i < len(value):
-                out.append(problem("provenance-not-found", {"file": kpi.source_file, "kpi": kpi.id}, field=field,
-                                   position=i + 1, char=value[i]))
+        for kpi in kpis:
+            for field, value in _fields(kpi, catalog):
+                i, _ = subsequence_gap(value, text)
+                if i < len(value):
+                    out.append(problem("provenance-not-found", {"file": kpi.source_file, "kpi": kpi.id}, field=field,
+                                       position=i + 1, char=value[i]))
+        for column in ("name", "standard", "target.text"):
+            pos = 0
+            for kpi in kpis:
+                value = dict(_fields(kpi, catalog)).get(column, "")
+                i, end = subsequence_gap(value, text, pos)
+                if i < len(value):
+                    out.append(problem("provenance-order", {"file": kpi.source_file, "kpi": kpi.id}, field=column))
+                    break
+                pos = end
     return out

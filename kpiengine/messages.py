@@ -31,6 +31,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "test-missing": ("error", "沒有任何測試案例"),
     "test-failed": ("error", "測試案例 {n} 不符：預期 {expected}，計算得 {got}"),
     "test-input-unknown": ("error", "測試案例 {n} 使用未宣告的代號「{symbol}」"),
+    "provenance-order": ("error", "「{field}」欄依指標順序串接後不是原文的子序列：此列或前一列的文字可能歸錯列"),
     "provenance-not-found": ("error", "「{field}」的文字不是本機關章節原文的子序列（第 {position} 字「{char}」之後找不到）"),
     # evaluation
     "input-missing": ("error", "缺少輸入值：{labels}"),

@@ -75,5 +75,14 @@ def test_provenance_check_catches_a_changed_character(root):
     tampered = replace(kpi, name=kpi.name.replace("查緝", "查獲緝") + "甲")
     catalog = replace(catalog, kpis=tuple(tampered if k.id == kpi.id else k for k in catalog.kpis))
     problems = check_provenance(catalog, root, {kpi.id})
-    assert [p.code for p in problems] == ["provenance-not-found"]
+    assert [p.code for p in problems] == ["provenance-not-found", "provenance-order"]  # a changed name breaks both
     assert problems[0].location["kpi"] == "moj.1.1"
+
+
+def test_provenance_check_catches_rows_out_of_order(root):
+    catalog, _ = load_catalog(root)
+    first, second = catalog.kpi("moj.1.1"), catalog.kpi("moj.1.2")
+    swapped = {first.id: replace(first, standard=second.standard), second.id: replace(second, standard=first.standard)}
+    catalog = replace(catalog, kpis=tuple(swapped.get(k.id, k) for k in catalog.kpis))
+    problems = check_provenance(catalog, root, {k.id for k in catalog.kpis_of("moj")})
+    assert [p.code for p in problems] == ["provenance-order"]
