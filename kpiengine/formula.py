@@ -81,6 +81,8 @@ def compile_formula(text: str, names: Mapping[str, object] | set[str] | frozense
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise FormulaError(f"公式語法錯誤：{exc.msg}") from None
+    except (ValueError, RecursionError, MemoryError):  # NUL bytes, or nesting too deep for the parser
+        raise FormulaError("公式無法解析（含不允許的字元或巢狀過深）") from None
     builder = _Builder(frozenset(names))
     with sp.evaluate(False):
         expr = builder.build(tree.body, 0)

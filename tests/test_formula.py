@@ -21,10 +21,12 @@ from kpiengine.formula import (
 )
 
 HOSTILE = yaml.safe_load((Path(__file__).parent / "data" / "hostile_formulas.yaml").read_text(encoding="utf-8"))
+for _case in HOSTILE:  # a formula too deeply nested for Python's own parser
+    _case["formula"] = _case["formula"].replace("{unary}", "-" * 3000)
 NAMES = {"a", "b", "c"}
 
 
-@pytest.mark.parametrize("case", HOSTILE, ids=[c["formula"] for c in HOSTILE])
+@pytest.mark.parametrize("case", HOSTILE, ids=[c["formula"][:40] for c in HOSTILE])
 def test_hostile_formula_is_refused_with_a_clear_message(case):
     with pytest.raises(FormulaError) as err:
         compile_formula(case["formula"], NAMES)
