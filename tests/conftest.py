@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,3 +22,25 @@ def root() -> Path:
 @pytest.fixture(scope="session")
 def engine() -> Engine:
     return Engine.load(ROOT)
+
+
+@pytest.fixture(scope="session")
+def soffice(tmp_path_factory: pytest.TempPathFactory):
+    """Run LibreOffice headless with a private profile; skipped only when KPI_SKIP_LIBREOFFICE=1."""
+    if os.environ.get("KPI_SKIP_LIBREOFFICE") == "1":
+        pytest.skip("KPI_SKIP_LIBREOFFICE=1")
+    exe = shutil.which("soffice") or shutil.which("libreoffice")
+    if exe is None:
+        pytest.fail("找不到 soffice：請安裝 LibreOffice（apt-get install libreoffice-calc），或設 KPI_SKIP_LIBREOFFICE=1 略過")
+    profile = tmp_path_factory.mktemp("lo-profile")
+
+    def convert(src: Path, fmt: str, outdir: Path) -> Path:
+        outdir.mkdir(parents=True, exist_ok=True)
+        cmd = [exe, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+               "--convert-to", fmt, "--outdir", str(outdir), str(src)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+        result = outdir / f"{src.stem}.{fmt.split(':')[0]}"
+        assert result.exists(), f"LibreOffice 轉檔失敗：{proc.stdout}\n{proc.stderr}"
+        return result
+
+    return convert

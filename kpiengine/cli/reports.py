@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ..report.html import write_reports
+from ..report.xlsx import write_xlsx
 from ..report.model import build_agency_report
 from .common import AgencyOpt, RootOpt, YearOpt, load_engine, require_agency
 
@@ -22,8 +23,9 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path | None, typer.Option("--out", help="輸出資料夾 Output folder (default: reports/<year>/).")] = None,
         actuals: Annotated[Path | None, typer.Option("--actuals", help="實際值資料夾 Folder of actuals (default: actuals/<year>/).")] = None,
         root: RootOpt = None,
+        xlsx: Annotated[bool, typer.Option("--xlsx/--no-xlsx", help="另產生審查用 Excel 檔 Also write the reviewers' .xlsx.")] = True,
     ) -> None:
-        """產生施政績效報告（HTML）Write the year's achievement reports as HTML."""
+        """產生施政績效報告（HTML 與 Excel）Write the year's achievement reports (HTML and .xlsx)."""
         from .reviews import load_reviews
         from .workbooks import gather_inputs
 
@@ -38,4 +40,6 @@ def register(app: typer.Typer) -> None:
         reports = [build_agency_report(a, year, items, places) for a in agencies]
         folder = out or engine.root / "reports" / str(year)
         paths = write_reports(reports, year, folder, sample=sample)
+        if xlsx:
+            paths.append(write_xlsx(reports, year, folder / f"{year}年度施政績效報告.xlsx", sample=sample))
         typer.echo(f"已產生 {len(paths)} 個檔案於 {folder}（總覽：{paths[0].name}）")

@@ -101,3 +101,21 @@ def test_report_command_writes_index_and_agency_pages(root, tmp_path):
     page = (tmp_path / "moj.html").read_text(encoding="utf-8")
     assert "法務部 107年度施政績效報告" in page and "範例資料" in page  # scored from the shipped samples
     assert (tmp_path / "index.html").exists()
+
+
+@pytest.mark.libreoffice
+def test_reviewers_xlsx_reads_back_in_libreoffice(moj_report, tmp_path, soffice):
+    from kpiengine.report.xlsx import write_xlsx
+
+    book = write_xlsx([moj_report], 107, tmp_path / "report.xlsx", sample=True)
+    # LibreOffice opens the workbook and exports its first sheet (總覽) as CSV.
+    csv_text = soffice(book, "csv:Text - txt - csv (StarCalc):44,34,76", tmp_path / "csv").read_text(encoding="utf-8")
+    header, moj = csv_text.splitlines()[:2]
+    assert header.startswith("機關,指標數,綠燈,黃燈,紅燈,白燈")
+    assert moj.startswith("法務部,17,1,1,1,1,")
+    import openpyxl
+
+    detail = openpyxl.load_workbook(book)["明細"]
+    rows = {r[2]: r for r in detail.iter_rows(min_row=2, values_only=True)}
+    assert rows["moj.1.2"][6] == "90.00%" and rows["moj.1.2"][7] == "黃燈"
+    assert "原文疑義" in rows["moj.8.1"][11]
