@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from ..report.html import write_reports
-from ..report.xlsx import write_xlsx
 from ..report.model import build_agency_report
+from ..report.xlsx import write_xlsx
 from .common import AgencyOpt, RootOpt, YearOpt, load_engine, require_agency
 
 
