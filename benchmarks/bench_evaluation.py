@@ -17,15 +17,12 @@ benchmarks/results.jsonl.
 from __future__ import annotations
 
 import argparse
-import json
-import platform
-import time
-from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import sympy as sp
+from recording import best_of, record  # noqa: E402  (benchmarks/ is the script folder)
 
 from kpiengine.engine import Engine
 from kpiengine.evaluation import compile_kpi
@@ -108,15 +105,6 @@ def run_vectorised(prepared) -> int:
     return done
 
 
-def best_of(repeat: int, fn, *args) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn(*args)
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submissions", type=int, default=200)
@@ -127,23 +115,16 @@ def main() -> None:
     work = _workload(engine, args.submissions)
     evaluations = sum(len(rows) for *_, rows in work)
     prepared = prepare_vectorised(work)
-    t_subs = best_of(max(1, args.repeat // 2), run_subs, work)
-    t_exact = best_of(args.repeat, run_exact, work)
-    t_vec = best_of(args.repeat, run_vectorised, prepared)
-    result = {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()} {platform.python_implementation()} {platform.python_version()}",
+    t_subs, _ = best_of(max(1, args.repeat // 2), lambda: run_subs(work))
+    t_exact, _ = best_of(args.repeat, lambda: run_exact(work))
+    t_vec, _ = best_of(args.repeat, lambda: run_vectorised(prepared))
+    record("evaluation", {
         "kpis": len(work), "evaluations": evaluations,
         "subs_s": round(t_subs, 4), "exact_s": round(t_exact, 4), "vectorised_s": round(t_vec, 4),
         "exact_per_s": round(evaluations / t_exact),
         "ratio_subs_over_exact": round(t_subs / t_exact, 2),
         "ratio_exact_over_vectorised": round(t_exact / t_vec, 2),
-    }
-    print(json.dumps(result, ensure_ascii=False, indent=2))
-    if not args.no_record:
-        with (HERE / "results.jsonl").open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(result, ensure_ascii=False) + "\n")
-
+    }, keep=not args.no_record)
 
 if __name__ == "__main__":
     main()

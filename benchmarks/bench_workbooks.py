@@ -11,28 +11,16 @@ one-pass validation; it is recorded in benchmarks/results.jsonl with the date an
 from __future__ import annotations
 
 import argparse
-import json
-import platform
-import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import openpyxl
+from recording import best_of, record  # noqa: E402  (benchmarks/ is the script folder)
 
 from kpiengine.engine import Engine
 from kpiengine.workbook.reader import workbook_files
 from kpiengine.workbook.validate import validate_workbook
 
 HERE = Path(__file__).resolve().parent
-
-
-def best_of(repeat: int, fn) -> tuple[float, object]:
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, result
 
 
 def main() -> None:
@@ -56,19 +44,12 @@ def main() -> None:
     t_validate, validations = best_of(args.repeat, lambda: [validate_workbook(f, engine) for f in files])
     inputs = [v.inputs for v in validations if v.inputs is not None]
     t_score, items = best_of(args.repeat, lambda: engine.score_year(107, inputs))
-    result = {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()} {platform.python_implementation()} {platform.python_version()}",
+    record("workbooks", {
         "workbooks": len(files), "kpis_scored": len(items),
         "openpyxl_load_s": round(t_base, 3), "validate_s": round(t_validate, 3), "score_s": round(t_score, 3),
         "ratio_validate_over_load": round(t_validate / t_base, 2),
         "ratio_score_over_load": round(t_score / t_base, 3),
-    }
-    print(json.dumps(result, ensure_ascii=False, indent=2))
-    if not args.no_record:
-        with (HERE / "results.jsonl").open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(result, ensure_ascii=False) + "\n")
-
+    }, keep=not args.no_record)
 
 if __name__ == "__main__":
     main()
