@@ -95,6 +95,7 @@ class Evaluation:
     value: Fraction | None = None
     intermediates: dict[str, Fraction] = field(default_factory=dict)
     problems: tuple[Problem, ...] = ()
+    zero_denominator_inputs: tuple[str, ...] = ()  # UNDEFINED: the inputs behind the 0 denominator
 
 
 def evaluate_kpi(kpi: Kpi, inputs: Mapping[str, Fraction | None], params: Mapping[str, Fraction] | None = None) -> Evaluation:
@@ -131,11 +132,26 @@ def evaluate_kpi(kpi: Kpi, inputs: Mapping[str, Fraction | None], params: Mappin
         value = evaluate(compiled.formula.expr, values)
     except Undefined as exc:
         return Evaluation(kpi.id, State.UNDEFINED, intermediates=intermediates, problems=(
-            problem("division-by-zero", loc, denominator=_label_expression(kpi, exc.denominator)),))
+            problem("division-by-zero", loc, denominator=_label_expression(kpi, exc.denominator)),),
+            zero_denominator_inputs=_inputs_behind(kpi, compiled, exc.expr))
     except MissingValue as exc:  # a param without a value for the year
         return Evaluation(kpi.id, State.NO_TARGET, problems=(
             problem("target-param-missing", loc, year="本", symbol=exc.symbol),))
     return Evaluation(kpi.id, State.SCORED, value=value, intermediates=intermediates)
+
+
+def _inputs_behind(kpi: Kpi, compiled: CompiledKpi, expr) -> tuple[str, ...]:
+    """The inputs an expression depends on, looking through definitions (I1 → effective, closed)."""
+    definitions = {symbol: f.symbols for symbol, f in compiled.definitions}
+    pending = [s.name for s in expr.free_symbols]
+    found: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name in found:
+            continue
+        found.add(name)
+        pending.extend(definitions.get(name, ()))
+    return tuple(s for s in kpi.input_symbols if s in found)
 
 
 def _label_expression(kpi: Kpi, text: str) -> str:

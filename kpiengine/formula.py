@@ -47,9 +47,10 @@ class FormulaError(ValueError):
 class Undefined(ArithmeticError):
     """The value cannot be computed: a denominator is 0 (or 0 raised to a negative power)."""
 
-    def __init__(self, denominator: str):
+    def __init__(self, denominator: sp.Basic):
         super().__init__(f"無法計算：分母為 0（{denominator}）")
-        self.denominator = denominator
+        self.expr = denominator
+        self.denominator = str(denominator)
 
 
 class MissingValue(KeyError):
@@ -235,7 +236,7 @@ def _eval(e: sp.Basic, v: Mapping[str, Fraction]):
         base = _eval(e.base, v)
         exponent = int(e.exp)
         if exponent < 0 and base == 0:
-            raise Undefined(str(e.base))
+            raise Undefined(e.base)
         return base**exponent
     if isinstance(e, sp.Min):
         return min(_eval(a, v) for a in e.args)

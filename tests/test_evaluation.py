@@ -44,12 +44,14 @@ def test_i1_i2_zero_effective_cases_is_undefined_not_zero():
     ev = evaluate_kpi(_i1i2(), {"effective": Fraction(0), "closed": Fraction(10), "pending": Fraction(10)})
     assert ev.state is State.UNDEFINED and ev.value is None
     assert ev.problems[0].code == "division-by-zero"
+    assert ev.zero_denominator_inputs == ("effective", "closed", "pending")  # I1² + I2², through I1 and I2
 
 
 def test_zero_denominator_names_the_input():
     ev = evaluate_kpi(_i1i2(), {"effective": Fraction(1), "closed": Fraction(0), "pending": Fraction(10)})
     assert ev.state is State.UNDEFINED
     assert "終結案件數（closed）" in ev.problems[0].message
+    assert ev.zero_denominator_inputs == ("closed",)
 
 
 def test_nothing_given_is_no_data():

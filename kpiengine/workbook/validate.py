@@ -14,11 +14,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import sympy as sp
-
 from ..engine import AgencyInputs, Engine
-from ..evaluation import State, compile_kpi, evaluate_kpi
-from ..formula import FormulaError, MissingValue, Undefined, evaluate
+from ..evaluation import State, evaluate_kpi
 from ..messages import Problem
 from ..model import Kpi, Target
 from ..numbers import display, fraction_text
@@ -291,7 +288,7 @@ def _check_kpi(kpi: Kpi, target: Target | None, row: dict[str, Fraction | None],
     params = dict(target.params) if target else {}
     evaluation = evaluate_kpi(kpi, row, params)
     if evaluation.state is State.UNDEFINED:
-        symbols = zero_denominator_inputs(kpi, row, params) or list(kpi.input_symbols)
+        symbols = list(evaluation.zero_denominator_inputs or kpi.input_symbols)
         cells = [by_key[L.key(kpi.id, s)] for s in symbols if L.key(kpi.id, s) in by_key]
         labels = "、".join(f"{kpi.input(s).label}（{s}）" for s in symbols if kpi.input(s))
         add(wb_problem("wb-undefined", _loc(path, cells[0].sheet if cells else None,
@@ -318,44 +315,3 @@ def is_outlier(actual: Fraction, target: Target) -> bool:
     biggest = max(abs(r) for r in refs)
     smallest = min(refs)
     return (biggest > 0 and abs(actual) > OUTLIER_FACTOR * biggest) or (smallest > 0 and actual < smallest / OUTLIER_FACTOR)
-
-
-def zero_denominator_inputs(kpi: Kpi, row: dict[str, Fraction | None], params: dict[str, Fraction]) -> list[str]:
-    """The input symbols behind the denominator that is 0 (expanding definitions such as I1)."""
-    try:
-        compiled = compile_kpi(kpi)
-    except FormulaError:
-        return []
-    values: dict[str, Fraction] = {**params, **{s: v for s, v in row.items() if v is not None}}
-    defs = {sym: f.expr for sym, f in compiled.definitions}
-    zero: set[str] = set()
-    for sym, f in [*compiled.definitions, ("", compiled.formula)]:
-        expr = f.expr
-        for power in expr.atoms(sp.Pow):
-            if power.exp.is_negative:
-                try:
-                    if evaluate(power.base, values) == 0:
-                        zero |= {str(s) for s in power.base.free_symbols}
-                except (Undefined, MissingValue):
-                    zero |= {str(s) for s in power.base.free_symbols}
-        if sym:
-            try:
-                values[sym] = evaluate(expr, values)
-            except (Undefined, MissingValue):
-                pass
-        if zero:
-            break
-    out: list[str] = []
-    pending = sorted(zero)
-    seen: set[str] = set()
-    while pending:
-        s = pending.pop(0)
-        if s in seen:
-            continue
-        seen.add(s)
-        if s in defs:
-            pending.extend(sorted(str(x) for x in defs[s].free_symbols))
-        elif kpi.input(s) is not None:
-            out.append(s)
-    return [s for s in kpi.input_symbols if s in out]
-
