@@ -48,11 +48,27 @@ def agencies_cmd(root: RootOpt = None, json_out: Annotated[bool, typer.Option("-
 
 @app.command("list")
 def list_cmd(agency: AgencyOpt = None, year: YearOpt = 107, root: RootOpt = None,
-             json_out: Annotated[bool, typer.Option("--json", help="輸出 JSON 陣列 Print a JSON array.")] = False) -> None:
+             json_out: Annotated[bool, typer.Option("--json", help="輸出 JSON 陣列 Print a JSON array.")] = False,
+             notes: Annotated[bool, typer.Option("--notes", help="只列出原文有疑義的指標及其註記 Only KPIs with an ambiguity note, with the note.")] = False) -> None:
     """列出關鍵績效指標及年度目標值 List KPIs with the year's targets."""
     engine = load_engine(root)
     require_agency(engine, agency)
     kpis = engine.catalog.kpis_of(agency)
+    if notes:
+        noted = []
+        for k in kpis:
+            t = engine.catalog.target(k.id, year)
+            texts = [n.strip() for n in (k.note, t.note if t else None) if n]
+            if texts:
+                noted.append((k, texts))
+        kpis = tuple(k for k, _ in noted)
+        if not json_out:
+            for k, texts in noted:
+                typer.echo(f"{k.id} {k.agency} {k.name}（{k.page}）")
+                for n in texts:
+                    typer.echo(f"  ※ {n}")
+            typer.echo(f"\n共 {len(kpis)} 項指標有註記")
+            return
     if json_out:
         typer.echo(output.to_json([kpi_record(k, engine.catalog.target(k.id, year)) for k in kpis]))
         return

@@ -122,3 +122,12 @@ def test_score_from_plain_inputs(tmp_path, root):
     assert by_id["moj.1.2"]["achievement"] == 90 and by_id["moj.1.2"]["light"] == "yellow"  # 8,820 ÷ 9,800
     assert by_id["moj.5.1"]["actual"] == 12.5 and by_id["moj.5.1"]["light"] == "red"  # 10 ÷ 12.5 = 80%
     assert by_id["moj.2.1"]["status"] == "no_data" and by_id["moj.2.1"]["light"] is None
+
+
+def test_list_notes_shows_only_noted_kpis_with_their_notes(root):
+    result = run("list", "--agency", "moj", "--notes", root=root)
+    assert result.exit_code == 0
+    assert "moj.8.1" in result.output and "※" in result.output
+    assert "moj.1.1 " not in result.output  # a plain count with nothing ambiguous
+    records = json.loads(run("list", "--agency", "moj", "--notes", "--json", root=root).stdout)
+    assert records and all(r["note"] or r["target"]["note"] for r in records)
