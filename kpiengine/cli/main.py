@@ -7,6 +7,7 @@ line are parsed as plain numbers, never as expressions.
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +17,7 @@ import typer
 from ..engine import ScoredKpi, kpi_record, score_record
 from ..evaluation import State
 from ..numbers import display, parse_exact
+from ..scoring import Light
 from . import output
 from .common import AgencyOpt, RootOpt, YearOpt, fail, load_engine, require_agency
 
@@ -124,11 +126,9 @@ def _print_scores(items: list[ScoredKpi], fmt: Format, places: int) -> None:
         rows.append(row)
     headers = ["代碼", "關鍵績效指標", "實際值", "目標值", "達成度", "燈號／狀態"] + (["複核"] if reviewed else [])
     typer.echo(output.table(headers, rows, right=(2, 4)))
-    counts: dict[str, int] = {}
-    for i in items:
-        key = i.score.light.label if i.score.light else State(i.score.state).label
-        counts[key] = counts.get(key, 0) + 1
-    typer.echo("\n" + "，".join(f"{k} {v} 項" for k, v in counts.items()))
+    counts = Counter(i.score.light.label if i.score.light else State(i.score.state).label for i in items)
+    order = [light.label for light in Light] + [state.label for state in State]
+    typer.echo("\n" + "，".join(f"{k} {counts[k]} 項" for k in order if counts[k]))
     for i in items:
         for p in i.score.problems:
             typer.echo(f"  {i.kpi.id}：{p.message}")
