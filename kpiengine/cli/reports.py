@@ -9,8 +9,9 @@ import typer
 
 from ..report.html import write_reports
 from ..report.model import build_agency_report
+from ..report.pdf import PdfError, print_pdf
 from ..report.xlsx import write_xlsx
-from .common import AgencyOpt, RootOpt, YearOpt, load_engine, require_agency
+from .common import AgencyOpt, RootOpt, YearOpt, fail, load_engine, require_agency
 
 
 def register(app: typer.Typer) -> None:
@@ -24,6 +25,7 @@ def register(app: typer.Typer) -> None:
         actuals: Annotated[Path | None, typer.Option("--actuals", help="實際值資料夾 Folder of actuals (default: actuals/<year>/).")] = None,
         root: RootOpt = None,
         xlsx: Annotated[bool, typer.Option("--xlsx/--no-xlsx", help="另產生審查用 Excel 檔 Also write the reviewers' .xlsx.")] = True,
+        pdf: Annotated[bool, typer.Option("--pdf", help="另以 Chromium 列印各機關 PDF Also print each agency's page to PDF.")] = False,
     ) -> None:
         """產生施政績效報告（HTML 與 Excel）Write the year's achievement reports (HTML and .xlsx)."""
         from .reviews import load_reviews
@@ -42,4 +44,9 @@ def register(app: typer.Typer) -> None:
         paths = write_reports(reports, year, folder, sample=sample)
         if xlsx:
             paths.append(write_xlsx(reports, year, folder / f"{year}年度施政績效報告.xlsx", sample=sample))
+        if pdf:
+            try:
+                paths += [print_pdf(p, p.with_suffix(".pdf")) for p in paths if p.suffix == ".html" and p.name != "index.html"]
+            except PdfError as exc:
+                fail(str(exc))
         typer.echo(f"已產生 {len(paths)} 個檔案於 {folder}（總覽：{paths[0].name}）")

@@ -88,6 +88,10 @@ def test_report_renders_in_headless_chromium(moj_report, tmp_path):
     subprocess.run([browser, *flags, "--window-size=1280,2000", f"--screenshot={shot}", page.as_uri()],
                    capture_output=True, timeout=120, check=True)
     assert shot.stat().st_size > 20_000  # a rendered page, not a blank one
+    from kpiengine.report.pdf import print_pdf
+
+    pdf = print_pdf(page, tmp_path / "moj.pdf")
+    assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 20_000
 
 
 def test_report_command_writes_index_and_agency_pages(root, tmp_path):
