@@ -335,10 +335,10 @@ def check_catalog(catalog: Catalog, load_problems: list[Problem], root: Path, ag
     """Every problem of the catalog at once: schema, formulas, symbols, ids, targets, tests, provenance."""
     problems = list(load_problems)
     kpis = catalog.kpis_of(agency)
-    if agency is not None:
-        a = catalog.agency(agency)
-        problems = [p for p in problems if a is None or p.location.get("file", "").endswith(f"{a.code}.yaml")
-                    or p.location.get("kpi", "").startswith(f"{a.code}.")]
+    code = catalog.agency(agency).code if agency is not None and catalog.agency(agency) else None
+    if code is not None:
+        problems = [p for p in problems if p.location.get("file", "").endswith(f"{code}.yaml")
+                    or p.location.get("kpi", "").startswith(f"{code}.")]
     seen: set[str] = set()
     for kpi in kpis:
         if kpi.id in seen:
@@ -346,9 +346,10 @@ def check_catalog(catalog: Catalog, load_problems: list[Problem], root: Path, ag
         seen.add(kpi.id)
         problems.extend(_check_kpi(kpi, catalog))
     ids = {k.id for k in kpis}
+    all_ids = {k.id for k in catalog.kpis}
     for year, year_targets in catalog.targets.items():
         for kpi_id in year_targets:
-            if kpi_id not in {k.id for k in catalog.kpis} and (agency is None or kpi_id.startswith(f"{agency}.")):
+            if kpi_id not in all_ids and (code is None or kpi_id.startswith(f"{code}.")):
                 problems.append(problem("target-orphan", {"kpi": kpi_id}, year=year))
     problems.extend(check_provenance(catalog, root, ids))
     return problems
