@@ -16,8 +16,8 @@ from .evaluation import State, evaluate_kpi
 from .messages import Problem
 from .model import DIRECTION_LABELS, Catalog, Kpi, Target
 from .numbers import fraction_text, to_decimal
-from .review import Review
-from .scoring import Policy, Score, score
+from .review import Review, ReviewState, review_state
+from .scoring import Light, Policy, Score, score
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,28 @@ class ScoredKpi:
     version: int | None = None
     self_rating: str | None = None
     narrative: str | None = None
-    review: Review | None = None  # 國發會's 複核; None = not yet reviewed
+    review: Review | None = None  # 國發會's latest 複核 of this KPI; None = not yet reviewed
+    review_state: ReviewState = ReviewState.AWAITING
+    review_history: tuple[Review, ...] = ()  # earlier reviews, oldest first
+    sample: bool = False  # 範例資料: never an agency's own data
+
+    @property
+    def submitted(self) -> bool:
+        return self.score.state is not State.NOT_SUBMITTED
+
+    @property
+    def final_light(self) -> Light | None:
+        """複核 light where a current review exists, else the computed light (see ``final_source``)."""
+        if self.review is not None and self.review_state is ReviewState.REVIEWED:
+            return self.review.light
+        return self.score.light
+
+    @property
+    def final_source(self) -> str | None:
+        """'review' when the final light is 國發會's 複核, 'computed' when it is the computed one."""
+        if self.review is not None and self.review_state is ReviewState.REVIEWED:
+            return "review"
+        return "computed" if self.score.light else None
 
 
 class Engine:
@@ -77,17 +98,33 @@ class Engine:
 
     def score_year(self, year: int, submissions: Iterable[AgencyInputs], agency: str | None = None,
                    reviews: Iterable[Review] = ()) -> list[ScoredKpi]:
-        """Score every KPI of the catalog (or one agency); KPIs with no submission are NO_DATA."""
+        """Score every KPI of the catalog (or one agency).
+
+        An agency without a submission is 未繳交 (NOT_SUBMITTED) for each of its KPIs; a KPI left
+        blank in a submission is NO_DATA. ``reviews`` may hold every review (history): the latest
+        per KPI decides, and it is STALE once the KPI's inputs differ from those it judged.
+        """
         by_agency = {s.agency_code: s for s in submissions if s.year == year}
-        by_kpi = {r.kpi_id: r for r in reviews if r.year == year}
+        history: dict[str, list[Review]] = {}
+        for r in reviews:
+            if r.year == year:
+                history.setdefault(r.kpi_id, []).append(r)
         out = []
         for kpi in self.catalog.kpis_of(agency):
+            target = self.catalog.target(kpi.id, year)
             sub = by_agency.get(kpi.agency_code)
-            inputs = dict(sub.values.get(kpi.id, {})) if sub else {}
-            out.append(ScoredKpi(kpi, self.catalog.target(kpi.id, year), self.score_one(kpi, year, inputs), inputs,
-                                 sub.source if sub else "", sub.version if sub else None,
-                                 sub.self_ratings.get(kpi.id) if sub else None,
-                                 sub.narratives.get(kpi.id) if sub else None, by_kpi.get(kpi.id)))
+            past = history.get(kpi.id, [])
+            latest = past[-1] if past else None
+            if sub is None:
+                result = Score(kpi.id, State.NOT_SUBMITTED, target=target.value if target else None)
+                out.append(ScoredKpi(kpi, target, result, {}, review=latest,
+                                     review_state=ReviewState.STALE if latest else ReviewState.AWAITING,
+                                     review_history=tuple(past[:-1])))
+                continue
+            inputs = dict(sub.values.get(kpi.id, {}))
+            out.append(ScoredKpi(kpi, target, self.score_one(kpi, year, inputs), inputs, sub.source, sub.version,
+                                 sub.self_ratings.get(kpi.id), sub.narratives.get(kpi.id), latest,
+                                 review_state(latest, inputs), tuple(past[:-1]), sub.sample))
         return out
 
 
@@ -135,12 +172,21 @@ def score_record(item: ScoredKpi, places: int = 2) -> dict[str, Any]:
         "messages": [p.message for p in s.problems] + list(s.notes),
         "problems": [p.as_dict() for p in s.problems],
         "self_rating": item.self_rating,
-        "review_status": "reviewed" if item.review else "awaiting_review",
-        "review": None if item.review is None else {
-            "light": item.review.light.value, "light_label": item.review.light.label, "reason": item.review.reason,
-            "by": item.review.reviewed_by, "at": item.review.reviewed_at,
-            "overrides": item.review.overrides(s.light)},
-        "final_light": item.review.light.value if item.review else None,
+        "review_status": item.review_state.value, "review_status_label": item.review_state.label,
+        "review": None if item.review is None else review_record(item.review, s.light),
+        "review_history": [review_record(r) for r in item.review_history],
+        "final_light": item.review.light.value if item.review and item.review_state is ReviewState.REVIEWED else None,
+        "final_source": item.final_source,
+        "sample": item.sample,
         "note": kpi.note,
         "source": item.source or None, "version": item.version,
     }
+
+
+def review_record(review: Review, computed: Light | None | bool = False) -> dict[str, Any]:
+    """One 複核 as JSON: the decision and the data it judged (``overrides`` only against a current light)."""
+    return {"light": review.light.value, "light_label": review.light.label, "reason": review.reason,
+            "by": review.reviewed_by, "at": review.reviewed_at, "version": review.version,
+            "judged_actual": review.judged_actual,
+            "judged_light": review.judged_light.value if review.judged_light else None,
+            "overrides": None if computed is False else review.overrides(computed)}

@@ -26,6 +26,7 @@ class State(StrEnum):
     UNDEFINED = "undefined"  # cannot compute: a denominator is 0
     NO_TARGET = "no_target"  # no target for the year
     AWAITING_REVIEW = "awaiting_review"  # needs 國發會's 複核 before it can be lit
+    NOT_SUBMITTED = "not_submitted"  # 未繳交: the agency has handed in nothing for the year
 
     @property
     def label(self) -> str:
@@ -40,6 +41,7 @@ STATE_LABELS = {
     State.UNDEFINED: "無法計算",
     State.NO_TARGET: "無目標值",
     State.AWAITING_REVIEW: "待複核",
+    State.NOT_SUBMITTED: "未繳交",
 }
 
 

@@ -44,3 +44,33 @@ def soffice(tmp_path_factory: pytest.TempPathFactory):
         return result
 
     return convert
+
+
+KPI_EXE = Path(__import__("sys").executable).with_name("kpi")
+
+
+@pytest.fixture(scope="session")
+def kpi_cli():
+    """Run the real installed ``kpi`` entry point in a subprocess (not Typer's runner, which swallows tracebacks).
+
+    ``kpi_cli("score", "--year", "107", cwd=..., env={...}, timeout=60)`` returns the CompletedProcess;
+    every call is bounded in time, and the caller asserts on exit code, stdout and stderr.
+    """
+
+    def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120,
+            input: str | None = None) -> subprocess.CompletedProcess:
+        full_env = {**os.environ, "PYTHONIOENCODING": "utf-8", **(env or {})}
+        return subprocess.run([str(KPI_EXE), *args], cwd=cwd or ROOT, env=full_env, capture_output=True,
+                              text=True, timeout=timeout, input=input)
+
+    return run
+
+
+def assert_clean_failure(proc: subprocess.CompletedProcess, *needles: str) -> None:
+    """A refusal as users must see it: non-zero exit, Chinese message, no traceback."""
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    assert "Traceback" not in out, out
+    assert "錯誤" in out, out
+    for n in needles:
+        assert n in out, (n, out)

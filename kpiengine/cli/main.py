@@ -122,7 +122,7 @@ def _print_scores(items: list[ScoredKpi], fmt: Format, places: int) -> None:
                output.clip(i.target.text, 16) if i.target else "—", display(s.achievement, places) + ("%" if s.achievement is not None else ""),
                light]
         if reviewed:
-            row.append(i.review.light.label if i.review else "待複核")
+            row.append(i.review.light.label if i.review and i.review_state.value == "reviewed" else i.review_state.label)
         rows.append(row)
     headers = ["代碼", "關鍵績效指標", "實際值", "目標值", "達成度", "燈號／狀態"] + (["複核"] if reviewed else [])
     typer.echo(output.table(headers, rows, right=(2, 4)))

@@ -105,8 +105,9 @@ def _row(item: ScoredKpi, places: int) -> ReportRow:
         achievement=display(s.achievement, places) + ("%" if s.achievement is not None else ""),
         achievement_raw=display(s.achievement_raw, places) + ("%" if s.achievement_raw is not None else ""),
         light=light, light_label=label, state=s.state.value, self_rating=item.self_rating,
-        review_light=item.review.light.value if item.review else None,
-        review_label=item.review.light.label if item.review else "待複核",
+        review_light=item.review.light.value if item.review and item.review_state.value == "reviewed" else None,
+        review_label=(item.review.light.label if item.review_state.value == "reviewed" and item.review
+                      else item.review_state.label),
         review_reason=item.review.reason if item.review else None,
         messages=tuple(p.message for p in s.problems) + s.notes, notes=notes, past=past,
         narrative=item.narrative, intermediates=tuple((k, display(v, 4)) for k, v in s.intermediates.items()),

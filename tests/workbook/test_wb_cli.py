@@ -103,7 +103,7 @@ def test_resubmission_and_as_of(fast: Engine, samples, tmp_path: Path) -> None:
     earlier = {r["id"]: r for r in json.loads(kpi(*base, "--as-of", between).stdout)}
     assert earlier[item.kpi.id]["light"] == item.intended.value and earlier[item.kpi.id]["version"] == 1
     before = json.loads(kpi(*base, "--as-of", "2000-01-01").stdout)
-    assert {r["status"] for r in before} == {"no_data"} and {r["version"] for r in before} == {None}
+    assert {r["status"] for r in before} == {"not_submitted"} and {r["version"] for r in before} == {None}
 
 
 def test_validate_reports_cells_and_exits_1(fast: Engine, samples, tmp_path: Path) -> None:
