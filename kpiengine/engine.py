@@ -13,6 +13,7 @@ from typing import Any
 
 from .catalog import check_catalog, find_root, load_catalog, load_policy
 from .evaluation import State, evaluate_kpi
+from .gap import analyse, gap_record
 from .messages import Problem
 from .model import DIRECTION_LABELS, Catalog, Kpi, Target
 from .numbers import fraction_text, to_decimal
@@ -180,6 +181,7 @@ def score_record(item: ScoredKpi, places: int = 2) -> dict[str, Any]:
         "sample": item.sample,
         "note": kpi.note,
         "source": item.source or None, "version": item.version,
+        "gap": gap_record(analyse(kpi, item.target, item.inputs, places), places),  # None unless missed
     }
 
 

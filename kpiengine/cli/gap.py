@@ -1,0 +1,78 @@
+"""``kpi gap``: how far a missed KPI is from its target, input by input (thin over kpiengine.gap)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..evaluation import State
+from ..gap import analyse, gap_record, sensitivity_text, sentence, value_text
+from . import output
+from .common import RootOpt, YearOpt, fail, load_engine
+
+
+class GapFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the gap command to ``app``."""
+
+    @app.command("gap")
+    def gap_cmd(
+        kpi_id: Annotated[str, typer.Argument(help="指標代碼 KPI id, e.g. moj.8.1")],
+        year: YearOpt = 107,
+        root: RootOpt = None,
+        fmt: Annotated[GapFormat, typer.Option("--format", help="輸出格式 Output format.")] = GapFormat.table,
+        actuals: Annotated[Path | None, typer.Option("--actuals", help="實際值資料夾 Folder of actuals (default: actuals/<year>/).")] = None,
+        ledger: Annotated[Path | None, typer.Option("--ledger", help="提交帳本 Ledger file (env KPI_LEDGER).", envvar="KPI_LEDGER")] = None,
+    ) -> None:
+        """距目標差距分析：各輸入項需達多少方達目標 Gap to target: the value of each input that meets it."""
+        from ..actuals import ActualsError
+        from ..ledger import LedgerError
+        from .workbooks import gather_inputs
+
+        engine = load_engine(root)
+        kpi = engine.catalog.kpi(kpi_id)
+        if kpi is None:
+            fail(f"找不到指標 {kpi_id}（請用 kpi list 查詢代碼）")
+        folder = actuals or engine.root / "actuals" / str(year)
+        try:
+            submissions, _problems, _sources = gather_inputs(engine, year, folder, ledger, agency=kpi.agency_code)
+        except (ActualsError, LedgerError) as exc:
+            fail(str(exc))
+        item = next(i for i in engine.score_year(year, submissions, kpi.agency_code) if i.kpi.id == kpi.id)
+        places = engine.policy(year).places
+        gap = analyse(kpi, item.target, item.inputs, places)
+        s = item.score
+        status = s.light.label if s.light else State(s.state).label
+        if fmt is GapFormat.json:
+            typer.echo(output.to_json({"id": kpi.id, "name": kpi.name, "year": year, "status": s.state.value,
+                                       "light": s.light.value if s.light else None, "sample": item.sample,
+                                       "gap": gap_record(gap, places)}))
+            return
+        typer.echo(f"{kpi.id} {kpi.name}（{year}年度）" + ("〔範例資料〕" if item.sample else ""))
+        typer.echo(f"  實際值：{value_text(s.actual, places) if s.actual is not None else '—'}"
+                   f"{kpi.unit if s.actual is not None else ''}　目標值：{item.target.text if item.target else '—'}　{status}")
+        if gap is None:
+            reason = "已達目標" if s.actual is not None and item.target else f"無法分析（{status}）"
+            typer.echo(f"  {reason}，無差距可分析。")
+            return
+        if gap.best:
+            typer.echo(f"  {sentence(gap.best, places)}。")
+        rows = [[g.symbol, output.clip(g.label, 30), value_text(g.current, places) + g.unit,
+                 value_text(g.needed, places) + g.unit,
+                 ("+" if g.change > 0 else "") + value_text(g.change, places),
+                 sensitivity_text(g)]
+                for g in gap.inputs]
+        if rows:
+            typer.echo(output.table(["代號", "輸入項", "目前", "需達", "差距", f"敏感度（{kpi.unit}／單位）"], rows,
+                                    right=(2, 3, 4, 5)))
+        for sk in gap.skipped:
+            typer.echo(f"  {sk.symbol}（{output.clip(sk.label, 30)}）：{sk.reason}")
+        if gap.note:
+            typer.echo(f"  註：{gap.note}")
