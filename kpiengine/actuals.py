@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from .engine import AgencyInputs
-from .numbers import parse_exact
+from .numbers import NumberError, parse_number
 
 
 class ActualsError(ValueError):
@@ -39,9 +39,9 @@ def read_plain(path: Path) -> AgencyInputs:
                 values[str(kpi_id)][str(symbol)] = None
                 continue
             try:
-                values[str(kpi_id)][str(symbol)] = parse_exact(raw)
-            except ValueError:
-                raise ActualsError(f"{path.name}：{kpi_id} 的 {symbol} 不是數字（{raw!r}）") from None
+                values[str(kpi_id)][str(symbol)] = parse_number(raw)
+            except NumberError as exc:
+                raise ActualsError(f"{path.name}：{kpi_id} 的 {symbol} 無法接受：{exc}") from None
     return AgencyInputs(str(data["agency_code"]), int(data["year"]), values, source=str(path))
 
 

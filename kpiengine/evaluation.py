@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
 
-from .formula import CompiledFormula, FormulaError, MissingValue, Undefined, compile_formula, evaluate
+from .formula import CompiledFormula, FormulaError, MissingValue, Undefined, compile_formula, evaluate, growth
 from .messages import Problem, problem
 from .model import Domain, Input, Kpi
 
@@ -64,11 +64,14 @@ def compile_kpi(kpi: Kpi) -> CompiledKpi:
         return cached
     names = set(kpi.input_symbols) | {p.symbol for p in kpi.params}
     definitions = []
+    growth_of: dict[str, int] = {}  # a definition's growth carries into the formulas that use it
     try:
         for d in kpi.definitions:
-            definitions.append((d.symbol, compile_formula(d.expr, names)))
+            compiled_d = compile_formula(d.expr, names, growth_of)
+            definitions.append((d.symbol, compiled_d))
+            growth_of[d.symbol] = growth(compiled_d.expr, growth_of)
             names.add(d.symbol)
-        formula = compile_formula(kpi.formula, names)
+        formula = compile_formula(kpi.formula, names, growth_of)
     except FormulaError as exc:
         raise FormulaError(f"指標 {kpi.id}：{exc}") from None
     compiled = CompiledKpi(kpi.id, tuple(definitions), formula)

@@ -27,12 +27,18 @@ __all__ = [
     "compile_formula",
     "evaluate",
     "vectorize",
+    "growth",
+    "check_growth",
 ]
 
 MAX_FORMULA_LENGTH = 4000
 MAX_EXPONENT = 10
 MAX_LITERAL_DIGITS = 30
 MAX_DEPTH = 60
+# How many times the digits of the inputs an exact result may have: x**10 has 10×, (x**10)**10 100×,
+# x*y 2×. Nested powers grow without limit (12 levels of **10 = 10^12× the digits: a hang, or memory
+# exhausted), so formulas are refused above this; the catalog's formulas stay far below (see tests).
+MAX_GROWTH = 200
 
 FUNCTIONS = ("Min", "Max", "Abs", "AtLeast", "AtMost", "Piecewise")
 
@@ -68,11 +74,13 @@ class CompiledFormula:
     symbols: frozenset[str]  # names the text refers to
 
 
-def compile_formula(text: str, names: Mapping[str, object] | set[str] | frozenset[str]) -> CompiledFormula:
+def compile_formula(text: str, names: Mapping[str, object] | set[str] | frozenset[str],
+                    growth_of: Mapping[str, int] | None = None) -> CompiledFormula:
     """Check ``text`` against the allow-list and build its sympy expression.
 
-    ``names`` are the declared symbols (inputs, params, earlier definitions). Raises FormulaError
-    with a Chinese message for anything outside the language.
+    ``names`` are the declared symbols (inputs, params, earlier definitions); ``growth_of`` the
+    growth of earlier definitions (see ``growth``). Raises FormulaError with a Chinese message for
+    anything outside the language, including a result that would grow beyond MAX_GROWTH.
     """
     if not isinstance(text, str):
         raise FormulaError("公式必須是文字")
@@ -89,7 +97,40 @@ def compile_formula(text: str, names: Mapping[str, object] | set[str] | frozense
         expr = builder.build(tree.body, 0)
     if isinstance(expr, sp.logic.boolalg.Boolean) and not isinstance(expr, sp.Expr):
         raise FormulaError("公式的結果必須是數值，不能是條件")
+    check_growth(expr, growth_of)
     return CompiledFormula(text=text, expr=expr, symbols=frozenset(builder.used))
+
+
+def growth(expr: sp.Basic, known: Mapping[str, int] | None = None) -> int:
+    """An upper bound of the result's digits as a multiple of the inputs' digits (see ``MAX_GROWTH``).
+
+    A name counts as ``known[name]`` (a definition's own growth) or 1; products and sums add
+    up, powers multiply, Min/Max/Abs/Piecewise take the largest. Capped just above MAX_GROWTH.
+    """
+    known = known or {}
+    cap = MAX_GROWTH + 1
+
+    def walk(e: sp.Basic) -> int:
+        if isinstance(e, sp.Symbol):
+            return known.get(e.name, 1)
+        if isinstance(e, sp.Pow) and isinstance(e.exp, sp.Integer):
+            return min(cap, walk(e.base) * max(1, abs(int(e.exp))))
+        if not e.args:
+            return 1
+        parts = [walk(a) for a in e.args if isinstance(a, sp.Basic)]
+        if isinstance(e, (sp.Add, sp.Mul)):
+            return min(cap, sum(parts))
+        return max(parts, default=1)
+
+    return walk(expr)
+
+
+def check_growth(expr: sp.Basic, known: Mapping[str, int] | None = None) -> int:
+    """``growth`` of ``expr``, or FormulaError when it is above MAX_GROWTH (checked before any evaluation)."""
+    g = growth(expr, known)
+    if g > MAX_GROWTH:
+        raise FormulaError(f"公式的次方或巢狀使數值位數增長過大（超過輸入位數的 {MAX_GROWTH} 倍），請簡化公式")
+    return g
 
 
 class _Builder:

@@ -22,6 +22,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "formula-symbol-unused": ("warning", "宣告的輸入「{symbol}」未用於公式"),
     "catalog-symbol-invalid": ("error", "代號「{symbol}」不合規則（須為英文字母開頭的 ASCII 識別字，且不可為保留字）"),
     "catalog-symbol-duplicate": ("error", "代號「{symbol}」重複宣告"),
+    "policy-invalid": ("error", "計分政策欄位「{field}」{detail}"),
     "target-missing": ("error", "{year} 年度缺少目標值"),
     "target-orphan": ("error", "{year} 年度目標值指向不存在的指標"),
     "target-param-missing": ("error", "{year} 年度目標缺少參數「{symbol}」的值"),
@@ -62,6 +63,11 @@ class Problem:
     def where(self) -> str:
         parts = [f"{k}={v}" for k, v in self.location.items() if v not in (None, "")]
         return " ".join(parts)
+
+
+def shorten(text: str, size: int = 24) -> str:
+    """A long text for a message: its start and its length, never the whole (possibly huge) text."""
+    return text if len(text) <= size else f"{text[:size]}…（共 {len(text):,} 字元）"
 
 
 def problem(code: str, location: dict[str, Any] | None = None, severity: str | None = None, **params: Any) -> Problem:

@@ -16,8 +16,21 @@ AgencyOpt = Annotated[str | None, typer.Option("--agency", help="機關代碼或
 LedgerOpt = Annotated[Path | None, typer.Option("--ledger", help="提交帳本 Ledger file (default: var/ledger.sqlite; env KPI_LEDGER).", envvar="KPI_LEDGER")]
 
 
-def load_engine(root: Path | None) -> Engine:
-    return Engine.load(root or find_root())
+def load_engine(root: Path | None, strict: bool = True) -> Engine:
+    """The engine; unless ``strict`` is off (``kpi check``), an unreadable catalog file or a bad policy fails here."""
+    from ..policyfile import PolicyError
+
+    engine = Engine.load(root or find_root())
+    if strict:
+        unreadable = [p for p in engine.load_problems if p.code == "catalog-yaml"]
+        if unreadable:
+            fail("指標目錄有檔案無法讀取（請執行 kpi check 查看全部問題）：" + "；".join(p.message for p in unreadable))
+        try:
+            for year in engine.catalog.years:
+                engine.policy(year)
+        except PolicyError as exc:
+            fail(f"{exc}（請執行 kpi check 查看全部問題）")
+    return engine
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

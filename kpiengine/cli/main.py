@@ -16,7 +16,8 @@ import typer
 
 from ..engine import ScoredKpi, kpi_record, score_record
 from ..evaluation import State
-from ..numbers import display, parse_exact
+from ..messages import shorten
+from ..numbers import NumberError, display, parse_number
 from ..scoring import Light
 from . import output
 from .common import AgencyOpt, RootOpt, YearOpt, fail, load_engine, require_agency
@@ -85,8 +86,8 @@ def list_cmd(agency: AgencyOpt = None, year: YearOpt = 107, root: RootOpt = None
 @app.command("check")
 def check_cmd(agency: AgencyOpt = None, root: RootOpt = None,
               json_out: Annotated[bool, typer.Option("--json", help="輸出 JSON")] = False) -> None:
-    """檢查整個目錄（格式、公式、代號、目標值、測試案例、原文對照）Validate the whole catalog; exit 1 on any error."""
-    engine = load_engine(root)
+    """檢查整個目錄（格式、公式、代號、目標值、測試案例、原文對照、計分政策）Validate the whole catalog; exit 1 on any error."""
+    engine = load_engine(root, strict=False)
     require_agency(engine, agency)
     problems = engine.check(agency)
     errors = [p for p in problems if p.is_error]
@@ -188,9 +189,9 @@ def eval_cmd(kpi_id: Annotated[str, typer.Argument(help="指標代碼 KPI id, e.
             errors.append(f"未知的代號「{symbol}」")
             continue
         try:
-            inputs[symbol] = parse_exact(raw.replace(",", ""))
-        except ValueError:
-            errors.append(f"「{symbol}」的值「{raw}」不是數字")
+            inputs[symbol] = parse_number(raw)
+        except NumberError as exc:
+            errors.append(f"「{symbol}」的值「{shorten(raw)}」無法接受：{exc}")
     given = {pair.partition("=")[0].strip() for pair in values or []}
     missing = [i for i in kpi.inputs if i.symbol not in given]
     if missing:

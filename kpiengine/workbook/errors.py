@@ -42,6 +42,7 @@ WORKBOOK_CATALOGUE: dict[str, tuple[str, str]] = {
     "wb-key-duplicate": ("error", "系統代碼 {key} 重複出現（另見 {other}），請勿複製列"),
     # values
     "wb-not-number": ("error", "「{label}」應填{kind}，但填的是「{value}」"),
+    "wb-number-refused": ("error", "「{label}」的值「{value}」無法接受：{reason}"),
     "wb-negative": ("error", "「{label}」不可為負數（填的是 {value}）"),
     "wb-not-integer": ("error", "「{label}」應為整數（填的是 {value}）"),
     "wb-score-range": ("error", "「{label}」為 0-100 分，不可超過 100（填的是 {value}）"),

@@ -3,21 +3,25 @@
 Accepts what real clerks type: numbers stored as text, thousands separators, full-width digits
 (１２３), trailing spaces, the input's own unit after the number ("6,500人"), percent signs
 ("90%") and cells formatted as percent (0.9 shown as 90% means 90). Text is normalised with
-NFKC and must then look like a plain decimal before ``numbers.parse_exact`` sees it.
+NFKC by ``numbers.parse_number`` — the one number parser of every entry point, bounded in digits
+and exponent — which refuses footnote markers, inner spaces, underscores and exponents.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from ..messages import shorten
 from ..model import Domain, Input
-from ..numbers import fraction_text, parse_exact
+from ..numbers import MAX_TEXT_LENGTH, NumberError, fraction_text, parse_number
 
+MAX_CELL_TEXT = MAX_TEXT_LENGTH + 20  # a number, a unit and spaces
 PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 YES = {"是", "已完成", "完成", "y", "yes", "v", "✓", "✔", "true"}
@@ -71,7 +75,7 @@ def parse_cell(value: Any, number_format: str | None, inp: Input) -> Parsed:
     """Read one input cell for ``inp``; domain rules are checked here so each error names the cell."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return Parsed(None)
-    ctx = _Ctx(inp, str(value).strip())
+    ctx = _Ctx(inp, shorten(str(value).strip()) if isinstance(value, str) else str(value).strip())
     number = _to_number(value, number_format, ctx)
     if number is not None and not ctx.errors:
         _check_domain(number, ctx, is_percent_format(number_format) or ctx.shown.endswith(("%", "％")))
@@ -92,7 +96,12 @@ def _to_number(value: Any, number_format: str | None, ctx: _Ctx) -> Fraction | N
         ctx.errors.append(("wb-not-number", ctx.params()))
         return None
     if isinstance(value, (int, float)):
-        number = parse_exact(value)
+        try:
+            number = parse_number(value)
+        except NumberError as exc:
+            ctx.shown = "無限大或非數字" if isinstance(value, float) and not math.isfinite(value) else shorten(repr(value))
+            ctx.errors.append(("wb-number-refused", ctx.params(reason=str(exc))))
+            return None
         if is_percent_format(number_format):
             if inp.domain not in PERCENT_DOMAINS:
                 ctx.shown = f"{fraction_text(number * 100)}%"
@@ -102,25 +111,33 @@ def _to_number(value: Any, number_format: str | None, ctx: _Ctx) -> Fraction | N
                                                                value=fraction_text(number * 100))))
             return number * 100
         return number
-    s = normalise_text(str(value))
+    raw = str(value).strip()
+    if len(raw) > MAX_CELL_TEXT:  # bounded before any normalisation or conversion
+        ctx.shown = shorten(raw)
+        ctx.errors.append(("wb-number-refused", ctx.params(reason=f"文字過長（{len(raw)} 字元）")))
+        return None
     if inp.domain is Domain.BOOL:
-        low = s.lower()
+        low = normalise_text(raw).lower()
         if low in YES:
             return Fraction(1)
         if low in NO:
             return Fraction(0)
-    unit = normalise_text(inp.unit) if inp.unit else ""
-    if unit and unit not in ("%", "是/否") and s.endswith(unit) and len(s) > len(unit):
-        s = s[: -len(unit)]
-    percent = s.endswith("%")
+    core = raw
+    unit = inp.unit or ""
+    if unit and unit not in ("%", "是/否") and core.endswith(unit) and len(core) > len(unit):
+        core = core[: -len(unit)].rstrip()
+    percent = core.endswith(("%", "％"))
     if percent:
-        s = s[:-1]
-    if GROUPED.match(s):
-        s = s.replace(",", "")
-    if not PLAIN.match(s):
-        ctx.errors.append(("wb-not-number", ctx.params()))
+        core = core[:-1].rstrip()
+    try:
+        number = parse_number(core)
+    except NumberError as exc:
+        plain = normalise_text(core)
+        if PLAIN.match(plain) or GROUPED.match(plain):  # digits, but not as typed: say exactly why
+            ctx.errors.append(("wb-number-refused", ctx.params(reason=str(exc))))
+        else:
+            ctx.errors.append(("wb-not-number", ctx.params()))
         return None
-    number = parse_exact(s)
     if percent and inp.domain not in PERCENT_DOMAINS:
         ctx.errors.append(("wb-percent-unexpected", ctx.params()))
         return None
