@@ -123,7 +123,10 @@ def evaluate_kpi(kpi: Kpi, inputs: Mapping[str, Fraction | None], params: Mappin
     if bad:
         return Evaluation(kpi.id, State.INVALID, problems=tuple(bad))
     missing = [i for i in kpi.inputs if i.symbol not in given]
-    compiled = compile_kpi(kpi)
+    try:
+        compiled = compile_kpi(kpi)
+    except FormulaError as exc:  # a catalog formula `kpi check` refuses: this KPI cannot be computed, the rest can
+        return Evaluation(kpi.id, State.INVALID, problems=(problem("formula-rejected", loc, detail=str(exc)),))
     needed = set(compiled.formula.symbols).union(*(f.symbols for _, f in compiled.definitions))
     missing = [i for i in missing if i.symbol in needed]
     if missing:

@@ -64,7 +64,7 @@ def load_yaml_text(text: str, name: str) -> Any:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         mark = getattr(exc, "problem_mark", None)
         where = f"第 {mark.line + 1} 行第 {mark.column + 1} 欄：" if mark is not None else ""
-        raise YamlError(f"YAML 檔「{name}」格式錯誤，{where}{first}") from None
+        raise YamlError(f"YAML 檔「{name}」格式錯誤，{where}請檢查縮排、冒號與括號（剖析器訊息：{first}）") from None
     except (RecursionError, MemoryError):
         raise YamlError(f"YAML 檔「{name}」巢狀過深或過於龐大，無法讀取") from None
 

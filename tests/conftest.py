@@ -54,14 +54,22 @@ def kpi_cli():
     """Run the real installed ``kpi`` entry point in a subprocess (not Typer's runner, which swallows tracebacks).
 
     ``kpi_cli("score", "--year", "107", cwd=..., env={...}, timeout=60)`` returns the CompletedProcess;
-    every call is bounded in time, and the caller asserts on exit code, stdout and stderr.
+    every call is bounded in time (and, with ``memory_mb``, in address space: a runaway allocation
+    becomes a MemoryError traceback the caller sees), and the caller asserts on exit code, stdout and stderr.
     """
 
     def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120,
-            input: str | None = None) -> subprocess.CompletedProcess:
+            input: str | None = None, memory_mb: int | None = None) -> subprocess.CompletedProcess:
         full_env = {**os.environ, "PYTHONIOENCODING": "utf-8", **(env or {})}
-        return subprocess.run([str(KPI_EXE), *args], cwd=cwd or ROOT, env=full_env, capture_output=True,
-                              text=True, timeout=timeout, input=input)
+
+        def limit() -> None:
+            import resource
+
+            size = memory_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (size, size))
+
+        return subprocess.run([str(KPI_EXE), *map(str, args)], cwd=cwd or ROOT, env=full_env, capture_output=True,
+                              text=True, timeout=timeout, input=input, preexec_fn=limit if memory_mb else None)
 
     return run
 
