@@ -77,12 +77,25 @@ class Engine:
         self.root = root
         self.load_problems = load_problems or []
         self._policies: dict[int, Policy] = {}
+        self._compiled = False
 
     @classmethod
     def load(cls, root: Path | None = None) -> Engine:
+        from . import formula_cache
+
         root = find_root(root)
         catalog, problems = load_catalog(root)
+        formula_cache.load(catalog)  # compiled programs from an earlier run: no sympy needed for them
         return cls(catalog, root, problems)
+
+    def compile_formulas(self) -> None:
+        """Compile every formula not compiled yet and keep them on disk for the next run."""
+        if self._compiled:
+            return
+        from . import formula_cache
+
+        formula_cache.compile_and_store(self.catalog)
+        self._compiled = True
 
     def policy(self, year: int) -> Policy:
         if year not in self._policies:
@@ -90,6 +103,7 @@ class Engine:
         return self._policies[year]
 
     def check(self, agency: str | None = None) -> list[Problem]:
+        self.compile_formulas()
         return check_catalog(self.catalog, self.load_problems, self.root, agency)
 
     def score_one(self, kpi: Kpi, year: int, inputs: Mapping[str, Fraction | None]) -> Score:
@@ -105,6 +119,7 @@ class Engine:
         blank in a submission is NO_DATA. ``reviews`` may hold every review (history): the latest
         per KPI decides, and it is STALE once the KPI's inputs differ from those it judged.
         """
+        self.compile_formulas()
         by_agency = {s.agency_code: s for s in submissions if s.year == year}
         history: dict[str, list[Review]] = {}
         for r in reviews:

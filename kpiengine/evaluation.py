@@ -52,31 +52,53 @@ class CompiledKpi:
     formula: CompiledFormula
 
 
-_CACHE: dict[tuple, CompiledKpi] = {}
+Parts = tuple[tuple[tuple[str, CompiledFormula], ...], CompiledFormula]  # (definitions, formula)
+
+_CACHE: dict[tuple, CompiledKpi] = {}  # full key (with the KPI id) → compiled KPI
+_PARTS: dict[tuple, Parts] = {}  # content key (no id) → compiled parts, shared by KPIs with the same formulas
+
+
+def content_key(kpi: Kpi) -> tuple:
+    """What a KPI's compiled formulas depend on: formula, definitions, declared inputs and params."""
+    return (kpi.formula, tuple((d.symbol, d.expr) for d in kpi.definitions), kpi.input_symbols,
+            tuple(p.symbol for p in kpi.params))
 
 
 def compile_kpi(kpi: Kpi) -> CompiledKpi:
     """Gate and build a KPI's definitions and formula (cached). Raises FormulaError naming the KPI."""
-    key = (kpi.id, kpi.formula, tuple((d.symbol, d.expr) for d in kpi.definitions),
-           kpi.input_symbols, tuple(p.symbol for p in kpi.params))
+    key = (kpi.id, *content_key(kpi))
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
-    names = set(kpi.input_symbols) | {p.symbol for p in kpi.params}
-    definitions = []
-    growth_of: dict[str, int] = {}  # a definition's growth carries into the formulas that use it
-    try:
-        for d in kpi.definitions:
-            compiled_d = compile_formula(d.expr, names, growth_of)
-            definitions.append((d.symbol, compiled_d))
-            growth_of[d.symbol] = growth(compiled_d.expr, growth_of)
-            names.add(d.symbol)
-        formula = compile_formula(kpi.formula, names, growth_of)
-    except FormulaError as exc:
-        raise FormulaError(f"指標 {kpi.id}：{exc}") from None
-    compiled = CompiledKpi(kpi.id, tuple(definitions), formula)
+    parts = _PARTS.get(key[1:])
+    if parts is None:
+        names = set(kpi.input_symbols) | {p.symbol for p in kpi.params}
+        definitions = []
+        growth_of: dict[str, int] = {}  # a definition's growth carries into the formulas that use it
+        try:
+            for d in kpi.definitions:
+                compiled_d = compile_formula(d.expr, names, growth_of)
+                definitions.append((d.symbol, compiled_d))
+                growth_of[d.symbol] = growth(compiled_d.expr, growth_of)
+                names.add(d.symbol)
+            formula = compile_formula(kpi.formula, names, growth_of)
+        except FormulaError as exc:
+            raise FormulaError(f"指標 {kpi.id}：{exc}") from None
+        parts = _PARTS[key[1:]] = (tuple(definitions), formula)
+    compiled = CompiledKpi(kpi.id, *parts)
     _CACHE[key] = compiled
     return compiled
+
+
+def compiled_parts(keys) -> dict[tuple, Parts]:
+    """The compiled parts held in memory for these content keys (for the on-disk cache)."""
+    return {k: _PARTS[k] for k in keys if k in _PARTS}
+
+
+def remember_parts(parts: Mapping[tuple, Parts]) -> None:
+    """Make compiled parts known (from the on-disk cache), so ``compile_kpi`` needs no sympy for them."""
+    for k, v in parts.items():
+        _PARTS.setdefault(k, v)
 
 
 def domain_problem(inp: Input, value: Fraction) -> str | None:
@@ -136,22 +158,22 @@ def evaluate_kpi(kpi: Kpi, inputs: Mapping[str, Fraction | None], params: Mappin
     intermediates: dict[str, Fraction] = {}
     try:
         for symbol, f in compiled.definitions:
-            values[symbol] = intermediates[symbol] = evaluate(f.expr, values)
-        value = evaluate(compiled.formula.expr, values)
+            values[symbol] = intermediates[symbol] = evaluate(f.program, values)
+        value = evaluate(compiled.formula.program, values)
     except Undefined as exc:
         return Evaluation(kpi.id, State.UNDEFINED, intermediates=intermediates, problems=(
             problem("division-by-zero", loc, denominator=_label_expression(kpi, exc.denominator)),),
-            zero_denominator_inputs=_inputs_behind(kpi, compiled, exc.expr))
+            zero_denominator_inputs=_inputs_behind(kpi, compiled, exc.symbols))
     except MissingValue as exc:  # a param without a value for the year
         return Evaluation(kpi.id, State.NO_TARGET, problems=(
             problem("target-param-missing", loc, year="本", symbol=exc.symbol),))
     return Evaluation(kpi.id, State.SCORED, value=value, intermediates=intermediates)
 
 
-def _inputs_behind(kpi: Kpi, compiled: CompiledKpi, expr) -> tuple[str, ...]:
-    """The inputs an expression depends on, looking through definitions (I1 → effective, closed)."""
+def _inputs_behind(kpi: Kpi, compiled: CompiledKpi, symbols: tuple[str, ...]) -> tuple[str, ...]:
+    """The inputs behind these symbols, looking through definitions (I1 → effective, closed)."""
     definitions = {symbol: f.symbols for symbol, f in compiled.definitions}
-    pending = [s.name for s in expr.free_symbols]
+    pending = list(symbols)
     found: set[str] = set()
     while pending:
         name = pending.pop()

@@ -7,17 +7,24 @@ Values from workbooks or the command line are numbers, never expressions.
 
 Evaluation is exact (``Fraction``). A zero denominator raises ``Undefined`` naming the
 denominator, so callers report "cannot compute" instead of 0, NaN or a crash.
+
+Each compiled formula also carries a *program*: the same tree as plain tuples (no sympy objects),
+which ``evaluate`` runs exactly like the sympy tree and which can be stored as JSON, so scoring
+from a cached catalog never imports sympy. sympy and numpy are imported only when a formula is
+compiled or vectorised (start-up of ``kpi`` stays light).
 """
 
 from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import sympy as sp
+if TYPE_CHECKING:
+    import numpy as np
+    import sympy as sp
 
 __all__ = [
     "FormulaError",
@@ -29,6 +36,7 @@ __all__ = [
     "vectorize",
     "growth",
     "check_growth",
+    "to_program",
 ]
 
 MAX_FORMULA_LENGTH = 4000
@@ -43,7 +51,7 @@ MAX_GROWTH = 200
 FUNCTIONS = ("Min", "Max", "Abs", "AtLeast", "AtMost", "Piecewise")
 
 _BINOPS = {ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow}
-_COMPARE = {ast.Lt: sp.Lt, ast.LtE: sp.Le, ast.Gt: sp.Gt, ast.GtE: sp.Ge, ast.Eq: sp.Eq}
+_COMPARE = {ast.Lt: "Lt", ast.LtE: "Le", ast.Gt: "Gt", ast.GtE: "Ge", ast.Eq: "Eq"}  # sympy class names
 
 
 class FormulaError(ValueError):
@@ -51,12 +59,19 @@ class FormulaError(ValueError):
 
 
 class Undefined(ArithmeticError):
-    """The value cannot be computed: a denominator is 0 (or 0 raised to a negative power)."""
+    """The value cannot be computed: a denominator is 0 (or 0 raised to a negative power).
 
-    def __init__(self, denominator: sp.Basic):
+    ``denominator`` is its text as sympy prints it; ``symbols`` the names it depends on; ``expr``
+    the sympy expression when the sympy tree was evaluated (None for a program).
+    """
+
+    def __init__(self, denominator: sp.Basic | str, symbols: tuple[str, ...] | None = None):
         super().__init__(f"無法計算：分母為 0（{denominator}）")
-        self.expr = denominator
+        self.expr = None if isinstance(denominator, str) else denominator
         self.denominator = str(denominator)
+        if symbols is None:
+            symbols = tuple(sorted(s.name for s in denominator.free_symbols)) if self.expr is not None else ()
+        self.symbols = symbols
 
 
 class MissingValue(KeyError):
@@ -69,9 +84,19 @@ class MissingValue(KeyError):
 
 @dataclass(frozen=True)
 class CompiledFormula:
+    """A checked formula: its text, the names it uses, its program, and (built on demand) its sympy tree."""
+
     text: str
-    expr: sp.Basic
     symbols: frozenset[str]  # names the text refers to
+    program: tuple  # the sympy tree as plain tuples (see ``to_program``), evaluated by ``evaluate``
+    sympy_expr: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def expr(self) -> sp.Basic:
+        """The sympy expression (rebuilt through the gate when this formula came from the cache)."""
+        if self.sympy_expr is None:
+            object.__setattr__(self, "sympy_expr", _build(self.text, self.symbols)[0])
+        return self.sympy_expr
 
 
 def compile_formula(text: str, names: Mapping[str, object] | set[str] | frozenset[str],
@@ -82,6 +107,15 @@ def compile_formula(text: str, names: Mapping[str, object] | set[str] | frozense
     growth of earlier definitions (see ``growth``). Raises FormulaError with a Chinese message for
     anything outside the language, including a result that would grow beyond MAX_GROWTH.
     """
+    expr, used = _build(text, names)
+    check_growth(expr, growth_of)
+    return CompiledFormula(text=text, symbols=frozenset(used), program=to_program(expr), sympy_expr=expr)
+
+
+def _build(text: str, names) -> tuple[sp.Basic, set[str]]:
+    """The gate proper: ``ast`` allow-list → sympy tree (never evaluated: 0/0 stays 0/0)."""
+    import sympy as sp
+
     if not isinstance(text, str):
         raise FormulaError("公式必須是文字")
     if len(text) > MAX_FORMULA_LENGTH:
@@ -93,12 +127,10 @@ def compile_formula(text: str, names: Mapping[str, object] | set[str] | frozense
     except (ValueError, RecursionError, MemoryError):  # NUL bytes, or nesting too deep for the parser
         raise FormulaError("公式無法解析（含不允許的字元或巢狀過深）") from None
     builder = _Builder(frozenset(names))
-    with sp.evaluate(False):
-        expr = builder.build(tree.body, 0)
+    expr = builder.build(tree.body, 0)
     if isinstance(expr, sp.logic.boolalg.Boolean) and not isinstance(expr, sp.Expr):
         raise FormulaError("公式的結果必須是數值，不能是條件")
-    check_growth(expr, growth_of)
-    return CompiledFormula(text=text, expr=expr, symbols=frozenset(builder.used))
+    return expr, builder.used
 
 
 def growth(expr: sp.Basic, known: Mapping[str, int] | None = None) -> int:
@@ -107,6 +139,8 @@ def growth(expr: sp.Basic, known: Mapping[str, int] | None = None) -> int:
     A name counts as ``known[name]`` (a definition's own growth) or 1; products and sums add
     up, powers multiply, Min/Max/Abs/Piecewise take the largest. Capped just above MAX_GROWTH.
     """
+    import sympy as sp
+
     known = known or {}
     cap = MAX_GROWTH + 1
 
@@ -134,11 +168,21 @@ def check_growth(expr: sp.Basic, known: Mapping[str, int] | None = None) -> int:
 
 
 class _Builder:
+    """Builds the sympy tree node by node with ``evaluate=False`` on every constructor.
+
+    Passing the flag per call (not ``with sympy.evaluate(False)``, which clears sympy's whole cache
+    on entry and on exit) gives the same tree; tests/test_formula.py checks that it does.
+    """
+
     def __init__(self, names: frozenset[str]):
+        import sympy
+
+        self.sp = sympy
         self.names = names
         self.used: set[str] = set()
 
     def build(self, node: ast.AST, depth: int, condition: bool = False):
+        sp, ev = self.sp, False
         if depth > MAX_DEPTH:
             raise FormulaError("公式巢狀過深")
         d = depth + 1
@@ -151,7 +195,7 @@ class _Builder:
             return sp.Symbol(node.id)
         if isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.USub):
-                return sp.Mul(sp.Integer(-1), self.build(node.operand, d))
+                return sp.Mul(sp.Integer(-1), self.build(node.operand, d), evaluate=ev)
             if isinstance(node.op, ast.UAdd):
                 return self.build(node.operand, d)
             raise FormulaError(f"不允許的運算子：{type(node.op).__name__}")
@@ -159,21 +203,21 @@ class _Builder:
             if condition and isinstance(node.op, (ast.BitAnd, ast.BitOr)):
                 left = self.build(node.left, d, condition=True)
                 right = self.build(node.right, d, condition=True)
-                return sp.And(left, right) if isinstance(node.op, ast.BitAnd) else sp.Or(left, right)
+                return sp.And(left, right, evaluate=ev) if isinstance(node.op, ast.BitAnd) else sp.Or(left, right, evaluate=ev)
             if type(node.op) not in _BINOPS:
                 raise FormulaError(f"不允許的運算子：{type(node.op).__name__}")
             left = self.build(node.left, d)
             if isinstance(node.op, ast.Pow):
                 exponent = self._exponent(node.right)
-                return sp.Pow(left, sp.Integer(exponent))
+                return sp.Pow(left, sp.Integer(exponent), evaluate=ev)
             right = self.build(node.right, d)
             if isinstance(node.op, ast.Add):
-                return sp.Add(left, right)
+                return sp.Add(left, right, evaluate=ev)
             if isinstance(node.op, ast.Sub):
-                return sp.Add(left, sp.Mul(sp.Integer(-1), right))
+                return sp.Add(left, sp.Mul(sp.Integer(-1), right, evaluate=ev), evaluate=ev)
             if isinstance(node.op, ast.Mult):
-                return sp.Mul(left, right)
-            return sp.Mul(left, sp.Pow(right, sp.Integer(-1)))
+                return sp.Mul(left, right, evaluate=ev)
+            return sp.Mul(left, sp.Pow(right, sp.Integer(-1), evaluate=ev), evaluate=ev)
         if isinstance(node, ast.Compare):
             if not condition:
                 raise FormulaError("比較運算只能用在 Piecewise 的條件中")
@@ -183,14 +227,15 @@ class _Builder:
                 if type(op) not in _COMPARE:
                     raise FormulaError(f"不允許的比較運算子：{type(op).__name__}")
                 right = self.build(comp, d)
-                parts.append(_COMPARE[type(op)](left, right))
+                parts.append(getattr(sp, _COMPARE[type(op)])(left, right, evaluate=ev))
                 left = right
-            return parts[0] if len(parts) == 1 else sp.And(*parts)
+            return parts[0] if len(parts) == 1 else sp.And(*parts, evaluate=ev)
         if isinstance(node, ast.Call):
             return self._call(node, d)
         raise FormulaError(f"公式中不允許的語法：{type(node).__name__}")
 
     def _constant(self, value, condition: bool):
+        sp = self.sp
         if value is True and condition:
             return sp.true
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -212,6 +257,7 @@ class _Builder:
         return exponent
 
     def _call(self, node: ast.Call, d: int):
+        sp, ev = self.sp, False
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
             name = node.func.id if isinstance(node.func, ast.Name) else type(node.func).__name__
             raise FormulaError(f"不允許的函數：{name}（可用：{'、'.join(FUNCTIONS)}）")
@@ -226,7 +272,7 @@ class _Builder:
                 pieces.append((self.build(arg.elts[0], d), self.build(arg.elts[1], d, condition=True)))
             if not pieces or pieces[-1][1] is not sp.true:
                 raise FormulaError("Piecewise 的最後一段條件必須是 True（涵蓋所有情形）")
-            return sp.Piecewise(*pieces)
+            return sp.Piecewise(*pieces, evaluate=ev)
         args = [self.build(a, d) for a in node.args]
         arity = {"Abs": 1, "AtLeast": 2, "AtMost": 2}.get(fn)
         if arity is not None and len(args) != arity:
@@ -234,28 +280,31 @@ class _Builder:
         if fn in ("Min", "Max") and len(args) < 2:
             raise FormulaError(f"{fn} 至少需要 2 個參數")
         if fn == "Min":
-            return sp.Min(*args)
+            return sp.Min(*args, evaluate=ev)
         if fn == "Max":
-            return sp.Max(*args)
+            return sp.Max(*args, evaluate=ev)
         if fn == "Abs":
-            return sp.Abs(args[0])
+            return sp.Abs(args[0], evaluate=ev)
         if fn == "AtLeast":
-            return sp.Piecewise((sp.Integer(1), sp.Ge(args[0], args[1])), (sp.Integer(0), sp.true))
-        return sp.Piecewise((sp.Integer(1), sp.Le(args[0], args[1])), (sp.Integer(0), sp.true))
+            return sp.Piecewise((sp.Integer(1), sp.Ge(args[0], args[1], evaluate=ev)), (sp.Integer(0), sp.true), evaluate=ev)
+        return sp.Piecewise((sp.Integer(1), sp.Le(args[0], args[1], evaluate=ev)), (sp.Integer(0), sp.true), evaluate=ev)
 
 
 # --- exact evaluation -------------------------------------------------------------------------
 
 
-def evaluate(expr: sp.Basic, values: Mapping[str, Fraction]) -> Fraction:
-    """Evaluate exactly. Raises Undefined on a zero denominator, MissingValue on an unbound name."""
-    result = _eval(expr, values)
+def evaluate(expr: sp.Basic | tuple, values: Mapping[str, Fraction]) -> Fraction:
+    """Evaluate exactly (a sympy tree, or its program). Raises Undefined on a zero denominator,
+    MissingValue on an unbound name."""
+    result = _run(expr, values) if isinstance(expr, tuple) else _eval(expr, values)
     if isinstance(result, bool):
         raise FormulaError("公式的結果必須是數值")
     return result
 
 
 def _eval(e: sp.Basic, v: Mapping[str, Fraction]):
+    import sympy as sp
+
     if isinstance(e, sp.Symbol):
         try:
             return v[e.name]
@@ -304,6 +353,116 @@ def _eval(e: sp.Basic, v: Mapping[str, Fraction]):
     raise FormulaError(f"無法計算的運算：{type(e).__name__}")
 
 
+# --- programs: the sympy tree as plain tuples ---------------------------------------------------
+#
+# ("s", name) symbol · ("n", p, q) rational · ("+", args) · ("*", args) · ("min", args) · ("max", args)
+# ("abs", arg) · ("^", base, exponent, denominator text, denominator symbols) · ("pw", ((value, cond), …))
+# ("T",) · ("F",) · ("and", args) · ("or", args) · ("rel", op, lhs, rhs) · ("?", type name)
+# Each node mirrors one branch of ``_eval``, in the same order, so both give the same value,
+# the same Undefined (same text) and the same MissingValue. Lists are accepted for tuples (JSON).
+
+
+def to_program(e: sp.Basic) -> tuple:
+    """The program of a sympy tree built by the gate (see the table above)."""
+    import sympy as sp
+
+    if isinstance(e, sp.Symbol):
+        return ("s", e.name)
+    if isinstance(e, sp.Rational):
+        return ("n", int(e.p), int(e.q))
+    for kind, op in ((sp.Add, "+"), (sp.Mul, "*")):
+        if isinstance(e, kind):
+            return (op, tuple(to_program(a) for a in e.args))
+    if isinstance(e, sp.Pow):
+        base = e.base
+        return ("^", to_program(base), int(e.exp), str(base), tuple(sorted(s.name for s in base.free_symbols)))
+    for kind, op in ((sp.Min, "min"), (sp.Max, "max")):
+        if isinstance(e, kind):
+            return (op, tuple(to_program(a) for a in e.args))
+    if isinstance(e, sp.Abs):
+        return ("abs", to_program(e.args[0]))
+    if isinstance(e, sp.Piecewise):
+        return ("pw", tuple((to_program(value), to_program(cond)) for value, cond in e.args))
+    if e is sp.true:
+        return ("T",)
+    if e is sp.false:
+        return ("F",)
+    for kind, op in ((sp.And, "and"), (sp.Or, "or")):
+        if isinstance(e, kind):
+            return (op, tuple(to_program(a) for a in e.args))
+    if isinstance(e, sp.core.relational.Relational):
+        return ("rel", e.rel_op, to_program(e.lhs), to_program(e.rhs))
+    return ("?", type(e).__name__)
+
+
+def _run(p, v: Mapping[str, Fraction]):
+    return _RUN[p[0]](p, v)
+
+
+def _symbol(p, v):
+    try:
+        return v[p[1]]
+    except KeyError:
+        raise MissingValue(p[1]) from None
+
+
+def _add(p, v):
+    total = Fraction(0)
+    for a in p[1]:
+        total += _run(a, v)
+    return total
+
+
+def _mul(p, v):
+    product = Fraction(1)
+    for a in p[1]:
+        product *= _run(a, v)
+    return product
+
+
+def _pow(p, v):
+    base = _run(p[1], v)
+    exponent = p[2]
+    if exponent < 0 and base == 0:
+        raise Undefined(p[3], tuple(p[4]))
+    return base**exponent
+
+
+def _piecewise(p, v):
+    for value, cond in p[1]:
+        if _run(cond, v):
+            return _run(value, v)
+    raise FormulaError("Piecewise 沒有符合的條件")
+
+
+def _relation(p, v):
+    lhs, rhs = _run(p[2], v), _run(p[3], v)
+    return {"<": lhs < rhs, "<=": lhs <= rhs, ">": lhs > rhs, ">=": lhs >= rhs, "==": lhs == rhs}[p[1]]
+
+
+def _unknown(p, v):
+    raise FormulaError(f"無法計算的運算：{p[1] if len(p) > 1 else p[0]}")
+
+
+_RUN: dict[str, Callable] = {
+    "s": _symbol,
+    "n": lambda p, v: Fraction(p[1], p[2]),
+    "+": _add,
+    "*": _mul,
+    "^": _pow,
+    "min": lambda p, v: min(_run(a, v) for a in p[1]),
+    "max": lambda p, v: max(_run(a, v) for a in p[1]),
+    "abs": lambda p, v: abs(_run(p[1], v)),
+    "pw": _piecewise,
+    "T": lambda p, v: True,
+    "F": lambda p, v: False,
+    "and": lambda p, v: all(_run(a, v) for a in p[1]),
+    "or": lambda p, v: any(_run(a, v) for a in p[1]),
+    "rel": _relation,
+    "?": _unknown,
+}
+
+
 # --- vectorised evaluation --------------------------------------------------------------------
 
 
@@ -314,6 +473,9 @@ def vectorize(expr: sp.Basic, symbols: list[str]) -> Callable[..., np.ndarray]:
     zero or the result is not finite; those entries must be reported as undefined, not scored.
     This is for bulk what-if analysis and benchmarks; official scores use ``evaluate``.
     """
+    import numpy as np
+    import sympy as sp
+
     syms = [sp.Symbol(s) for s in symbols]
     fn = sp.lambdify(syms, expr, modules="numpy")
     # Every denominator (a base raised to a negative power), so that a zero hidden by Min/Max or a

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
+from functools import cached_property
 
 
 class Direction(StrEnum):
@@ -179,10 +180,10 @@ class Catalog:
 
     def agency(self, key: str) -> Agency | None:
         """Find an agency by code or Chinese name."""
-        return next((a for a in self.agencies if key in (a.code, a.name)), None)
+        return self._agency_index.get(key)
 
     def kpi(self, kpi_id: str) -> Kpi | None:
-        return next((k for k in self.kpis if k.id == kpi_id), None)
+        return self._kpi_index.get(kpi_id)
 
     def kpis_of(self, agency_key: str | None) -> tuple[Kpi, ...]:
         if agency_key is None:
@@ -190,7 +191,32 @@ class Catalog:
         agency = self.agency(agency_key)
         if agency is None:
             return ()
-        return tuple(k for k in self.kpis if k.agency_code == agency.code)
+        return self._kpis_by_agency.get(agency.code, ())
+
+    # Indexes, built on first use (the catalog is frozen): lookups stay O(1) at 10⁴–10⁵ KPIs
+    # instead of scanning the catalog per call. Each keeps the first match in plan order.
+
+    @cached_property
+    def _agency_index(self) -> dict[str, Agency]:
+        index: dict[str, Agency] = {}
+        for a in self.agencies:
+            index.setdefault(a.code, a)
+            index.setdefault(a.name, a)
+        return index
+
+    @cached_property
+    def _kpi_index(self) -> dict[str, Kpi]:
+        index: dict[str, Kpi] = {}
+        for k in self.kpis:
+            index.setdefault(k.id, k)
+        return index
+
+    @cached_property
+    def _kpis_by_agency(self) -> dict[str, tuple[Kpi, ...]]:
+        groups: dict[str, list[Kpi]] = {}
+        for k in self.kpis:
+            groups.setdefault(k.agency_code, []).append(k)
+        return {code: tuple(ks) for code, ks in groups.items()}
 
     def target(self, kpi_id: str, year: int) -> Target | None:
         return self.targets.get(year, {}).get(kpi_id)

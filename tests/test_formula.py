@@ -111,3 +111,58 @@ def test_vectorised_matches_exact_and_flags_zero_denominators():
     for i in (0, 1):
         exact = evaluate(compiled.expr, {"a": Fraction(a[i]), "b": Fraction(b[i]), "c": Fraction(c[i])})
         assert values[i] == pytest.approx(float(exact))
+
+
+def _catalog_formulas():
+    from kpiengine.engine import Engine
+
+    engine = Engine.load(Path(__file__).resolve().parents[1])
+    texts = []
+    for kpi in engine.catalog.kpis:
+        names = set(kpi.input_symbols) | {p.symbol for p in kpi.params}
+        for d in kpi.definitions:
+            texts.append((d.expr, frozenset(names)))
+            names.add(d.symbol)
+        texts.append((kpi.formula, frozenset(names)))
+    return sorted(set(texts), key=str)
+
+
+CATALOG_FORMULAS = _catalog_formulas()
+
+
+def test_tree_does_not_depend_on_sympys_global_evaluate_flag():
+    """The builder passes evaluate=False per constructor instead of `with sympy.evaluate(False)`
+    (which clears sympy's cache twice per formula): the tree must be the one the context built."""
+    for text, names in CATALOG_FORMULAS:
+        plain = compile_formula(text, names).expr
+        with sp.evaluate(False):
+            inside = compile_formula(text, names).expr
+        assert sp.srepr(plain) == sp.srepr(inside), text
+
+
+def _outcome(expr, values):
+    try:
+        return ("value", evaluate(expr, values))
+    except Undefined as exc:
+        return ("undefined", str(exc), exc.denominator, exc.symbols)
+    except MissingValue as exc:
+        return ("missing", exc.symbol)
+
+
+@pytest.mark.parametrize("fill", [0, 1, 3, Fraction(7, 2)], ids=["zeros", "ones", "threes", "halves"])
+def test_program_gives_what_the_sympy_tree_gives(fill):
+    """Every catalog formula: the cached program (no sympy) and the sympy tree agree exactly, also on 0 ÷ 0."""
+    for text, names in CATALOG_FORMULAS:
+        compiled = compile_formula(text, names)
+        values = {n: Fraction(fill) + i for i, n in enumerate(sorted(compiled.symbols))} if fill else \
+            {n: Fraction(0) for n in compiled.symbols}
+        assert _outcome(compiled.program, values) == _outcome(compiled.expr, values), text
+        assert _outcome(compiled.program, {}) == _outcome(compiled.expr, {}), text
+
+
+def test_formula_rebuilt_from_its_program_has_the_same_tree():
+    compiled = compile_formula("Min(a / b, 1) * 40 + c", NAMES)
+    from kpiengine.formula import CompiledFormula
+
+    cached = CompiledFormula(text=compiled.text, symbols=compiled.symbols, program=compiled.program)
+    assert sp.srepr(cached.expr) == sp.srepr(compiled.expr)

@@ -7,10 +7,6 @@ from typing import Annotated
 
 import typer
 
-from ..report.html import write_reports
-from ..report.model import build_agency_report
-from ..report.pdf import PdfError, print_pdf
-from ..report.xlsx import write_xlsx
 from .common import AgencyOpt, RootOpt, YearOpt, fail, load_engine, require_agency
 
 
@@ -28,6 +24,10 @@ def register(app: typer.Typer) -> None:
         pdf: Annotated[bool, typer.Option("--pdf", help="另以 Chromium 列印各機關 PDF Also print each agency's page to PDF.")] = False,
     ) -> None:
         """產生施政績效報告（HTML 與 Excel）Write the year's achievement reports (HTML and .xlsx)."""
+        from ..report.html import write_reports  # imported here: other commands never load jinja2 / openpyxl
+        from ..report.model import build_agency_report
+        from ..report.pdf import PdfError, print_pdf
+        from ..report.xlsx import write_xlsx
         from .reviews import load_reviews
         from .workbooks import gather_inputs
 

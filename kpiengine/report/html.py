@@ -6,6 +6,7 @@ Narratives and notes come from workbooks and the catalog: Jinja's autoescape kee
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -23,7 +24,10 @@ def chinese_numeral(n: int) -> str:
     return ("" if tens == 1 else _NUMERALS[tens]) + "十" + (_NUMERALS[ones] if ones else "")
 
 
+@cache
 def _env() -> Environment:
+    """One environment per process: building it (and compiling its templates) for each of the 34 pages
+    cost more than rendering them."""
     env = Environment(loader=PackageLoader("kpiengine.report", "templates"),
                       autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
     env.filters["numeral"] = chinese_numeral

@@ -189,12 +189,14 @@ def _check_structure(parsed: ParsedWorkbook, engine: Engine, kpis: tuple[Kpi, ..
             continue
         if not c.field.startswith("#") and kpi.input(c.field) is None:
             add(wb_problem("wb-input-unknown", loc, kpi_id=kpi.id, symbol=c.field))
+    first_key: dict[str, str] = {}  # kpi id → its first key (one pass, not a scan of every key per KPI)
+    for k, c in by_key.items():
+        first_key.setdefault(c.kpi_id, k)
     for kpi in kpis:
-        keys = [k for k in by_key if k.startswith(kpi.id + ":")]
-        if not keys:
+        if kpi.id not in first_key:
             add(wb_problem("wb-kpi-missing", _loc(path, L.DATA_SHEET, kpi=kpi.id), kpi_id=kpi.id, name=kpi.name))
             continue
-        mark = by_key.get(L.key(kpi.id, L.KPI_MARK)) or by_key[keys[0]]
+        mark = by_key.get(L.key(kpi.id, L.KPI_MARK)) or by_key[first_key[kpi.id]]
         for inp in kpi.inputs:
             if L.key(kpi.id, inp.symbol) not in by_key:
                 add(wb_problem("wb-input-row-missing", _loc(path, mark.sheet, mark.key_cell, kpi=kpi.id,
@@ -211,8 +213,9 @@ def _read_values(parsed: ParsedWorkbook, engine: Engine, kpis: tuple[Kpi, ...], 
     values: dict[str, dict[str, Fraction | None]] = {}
     ratings: dict[str, str] = {}
     narratives: dict[str, str] = {}
+    keyed = {c.kpi_id for c in by_key.values()}
     for kpi in kpis:
-        if not any(k.startswith(kpi.id + ":") for k in by_key):
+        if kpi.id not in keyed:
             continue
         row: dict[str, Fraction | None] = {}
         given: list[str] = []
