@@ -13,7 +13,6 @@ from typing import Any
 
 from .catalog import check_catalog, find_root, load_catalog, load_policy
 from .evaluation import State, evaluate_kpi
-from .gap import analyse, gap_record
 from .messages import Problem
 from .model import DIRECTION_LABELS, Catalog, Kpi, Target
 from .numbers import fraction_text, to_decimal
@@ -171,8 +170,12 @@ def kpi_record(kpi: Kpi, target: Target | None) -> dict[str, Any]:
     }
 
 
-def score_record(item: ScoredKpi, places: int = 2) -> dict[str, Any]:
-    """The stable JSON contract of ``kpi score --format json`` and ``kpi eval --json``."""
+def score_record(item: ScoredKpi, places: int = 2, gap: bool = True) -> dict[str, Any]:
+    """The stable JSON contract of ``kpi score --format json`` and ``kpi eval --json``.
+
+    ``gap=False`` leaves out the gap analysis (sympy's solver, the slowest part of scoring) where the
+    output does not show it (CSV); the field is then None.
+    """
     s, kpi = item.score, item.kpi
     return {
         "id": kpi.id, "agency": kpi.agency, "agency_code": kpi.agency_code, "goal_no": kpi.goal_no,
@@ -196,8 +199,14 @@ def score_record(item: ScoredKpi, places: int = 2) -> dict[str, Any]:
         "sample": item.sample,
         "note": kpi.note,
         "source": item.source or None, "version": item.version,
-        "gap": gap_record(analyse(kpi, item.target, item.inputs, places), places),  # None unless missed
+        "gap": _gap(item, places) if gap else None,  # None unless missed
     }
+
+
+def _gap(item: ScoredKpi, places: int) -> dict[str, Any] | None:
+    from .gap import analyse, gap_record  # sympy's solver: imported only when a gap is asked for
+
+    return gap_record(analyse(item.kpi, item.target, item.inputs, places), places)
 
 
 def review_record(review: Review, computed: Light | None | bool = False) -> dict[str, Any]:

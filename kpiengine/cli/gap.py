@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from ..evaluation import State
-from ..gap import analyse, gap_record, sensitivity_text, sentence, value_text
 from . import output
 from .common import RootOpt, YearOpt, fail, load_engine
 
@@ -33,6 +32,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """距目標差距分析：各輸入項需達多少方達目標 Gap to target: the value of each input that meets it."""
         from ..actuals import ActualsError
+        from ..gap import analyse, gap_record, sensitivity_text, sentence, value_text
         from ..ledger import LedgerError
         from .workbooks import gather_inputs
 

@@ -104,11 +104,11 @@ def check_cmd(agency: AgencyOpt = None, root: RootOpt = None,
 
 
 def _print_scores(items: list[ScoredKpi], fmt: Format, places: int) -> None:
-    records = [score_record(i, places) for i in items]
     if fmt is Format.json:
-        typer.echo(output.to_json(records))
+        typer.echo(output.to_json([score_record(i, places) for i in items]))
         return
-    if fmt is Format.csv:
+    if fmt is Format.csv:  # no gap column: skip the gap analysis
+        records = [score_record(i, places, gap=False) for i in items]
         typer.echo(output.to_csv(records, ["id", "agency", "goal_no", "kpi_no", "name", "actual", "unit", "target",
                                            "target_text", "achievement", "achievement_raw", "light", "light_label",
                                            "status", "status_label", "self_rating", "review_status", "final_light",
