@@ -1,4 +1,8 @@
-"""``kpi report``: writes the 施政績效報告 HTML for 國發會's review (thin over report.model/html)."""
+"""``kpi report``: the year's 施政績效報告 for 國發會 (thin over report.model/overview and the renderers).
+
+A full run writes the overview (index.html, the reviewers' xlsx, the combined PDF) and every
+agency's files; a one-agency run (--agency) writes only that agency's files, never the overview.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Annotated
 import typer
 
 from .common import AgencyOpt, RootOpt, YearOpt, fail, load_engine, require_agency
+from .progress import progress
 
 
 def register(app: typer.Typer) -> None:
@@ -21,32 +26,66 @@ def register(app: typer.Typer) -> None:
         actuals: Annotated[Path | None, typer.Option("--actuals", help="實際值資料夾 Folder of actuals (default: actuals/<year>/).")] = None,
         root: RootOpt = None,
         xlsx: Annotated[bool, typer.Option("--xlsx/--no-xlsx", help="另產生審查用 Excel 檔 Also write the reviewers' .xlsx.")] = True,
-        pdf: Annotated[bool, typer.Option("--pdf", help="另以 Chromium 列印各機關 PDF Also print each agency's page to PDF.")] = False,
+        docx: Annotated[bool, typer.Option("--docx/--no-docx", help="另產生各機關 Word 檔 Also write a .docx per agency.")] = True,
+        pdf: Annotated[bool, typer.Option("--pdf", help="另以 Chromium 列印 PDF（全年合訂本及各機關）Also print PDFs.")] = False,
     ) -> None:
-        """產生施政績效報告（HTML 與 Excel）Write the year's achievement reports (HTML and .xlsx)."""
-        from ..report.html import write_reports  # imported here: other commands never load jinja2 / openpyxl
-        from ..report.model import build_agency_report
-        from ..report.pdf import PdfError, print_pdf
-        from ..report.xlsx import write_xlsx
+        """產生施政績效報告（HTML、Excel、Word，可選 PDF）Write the year's achievement reports."""
         from .reviews import load_reviews
         from .workbooks import gather_inputs
 
         engine = load_engine(root)
-        require_agency(engine, agency)
+        code = require_agency(engine, agency)
         folder = actuals or engine.root / "actuals" / str(year)
         submissions, _problems, _sources = gather_inputs(engine, year, folder, agency=agency)
-        sample = any(s.sample for s in submissions)
         items = engine.score_year(year, submissions, agency, load_reviews(engine, year))
-        places = engine.policy(year).places
-        agencies = [engine.catalog.agency(agency)] if agency else list(engine.catalog.agencies)
-        reports = [build_agency_report(a, year, items, places) for a in agencies]
-        folder = out or engine.root / "reports" / str(year)
-        paths = write_reports(reports, year, folder, sample=sample)
+        # -- output side ---------------------------------------------------------------------
+        versions = {a.agency_code: a.version for a in submissions if a.version is not None}
+        _write(engine, year, code, items, versions, None, out, xlsx, docx, pdf)
+
+
+def _write(engine, year: int, code: str | None, items, versions: dict[str, int], ledger_head: str | None,
+           out: Path | None, xlsx: bool, docx: bool, pdf: bool) -> None:
+    # imported here: other commands never load jinja2 / openpyxl / matplotlib / python-docx
+    from ..report.docx import write_docx
+    from ..report.html import YEAR_HTML, write_reports
+    from ..report.model import build_agency_report
+    from ..report.pdf import PdfError, print_pdf, split_by_outline
+    from ..report.provenance import build_provenance
+    from ..report.xlsx import write_xlsx
+
+    places = engine.policy(year).places
+    sample = any(i.sample for i in items)
+    provenance = build_provenance(engine.root, year, engine.policy(year), versions, sample, ledger_head)
+    agencies = [engine.catalog.agency(code)] if code else list(engine.catalog.agencies)
+    folder = out or engine.root / "reports" / str(year)
+    steps = len(agencies) * (2 if docx else 1) + 2 + (1 if pdf else 0)
+    with progress(steps, "產生報告") as step:
+        reports = []
+        for a in agencies:
+            step(a.name)
+            reports.append(build_agency_report(a, year, items, places))
+        step("HTML")
+        paths = write_reports(reports, year, folder, sample=sample, provenance=provenance, overview=code is None)
+        step("Excel")
         if xlsx:
-            paths.append(write_xlsx(reports, year, folder / f"{year}年度施政績效報告.xlsx", sample=sample))
+            name = f"{year}年度施政績效報告.xlsx" if code is None else f"{code}.xlsx"
+            paths.append(write_xlsx(reports, year, folder / name, sample=sample, provenance=provenance))
+        if docx:
+            for r in reports:
+                step(f"Word {r.agency}")
+                paths.append(write_docx(r, folder / f"{r.agency_code}.docx", provenance))
         if pdf:
+            step("PDF（Chromium）")
             try:
-                paths += [print_pdf(p, p.with_suffix(".pdf")) for p in paths if p.suffix == ".html" and p.name != "index.html"]
+                if code is None:
+                    whole = print_pdf(folder / YEAR_HTML.format(year=year), folder / f"{year}年度施政績效報告.pdf")
+                    names = {a.name: a.code for a in agencies}
+                    paths += [whole, *split_by_outline(whole, names, folder).values()]
+                else:
+                    paths.append(print_pdf(folder / f"{code}.html", folder / f"{code}.pdf"))
             except PdfError as exc:
                 fail(str(exc))
-        typer.echo(f"已產生 {len(paths)} 個檔案於 {folder}（總覽：{paths[0].name}）")
+    first = "總覽 index.html" if code is None else f"{code}.html"
+    typer.echo(f"已產生 {len(paths)} 個檔案於 {folder}（{first}）")
+    if code is not None:
+        typer.echo("（僅產生此機關之檔案；年度總覽未變更）")
