@@ -49,6 +49,7 @@ def split_by_outline(pdf: Path, names: dict[str, str], out: Path) -> dict[str, P
     """
     from pypdf import PdfReader, PdfWriter
 
+    out.mkdir(parents=True, exist_ok=True)
     reader = PdfReader(pdf)
     starts: list[tuple[int, str | None]] = []
     for entry in reader.outline:

@@ -94,7 +94,7 @@ def test_report_renders_in_headless_chromium(moj_report, tmp_path):
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 20_000
 
 
-def test_report_command_writes_index_and_agency_pages(root, tmp_path):
+def test_one_agency_report_writes_only_that_agencys_files(root, tmp_path):
     from typer.testing import CliRunner
 
     from kpiengine.cli.main import app
@@ -104,7 +104,7 @@ def test_report_command_writes_index_and_agency_pages(root, tmp_path):
     assert result.exit_code == 0, result.output
     page = (tmp_path / "moj.html").read_text(encoding="utf-8")
     assert "法務部 107年度施政績效報告" in page and "範例資料" in page  # scored from the shipped samples
-    assert (tmp_path / "index.html").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["moj.docx", "moj.html", "moj.xlsx"]  # never the overview
 
 
 @pytest.mark.libreoffice
@@ -120,6 +120,9 @@ def test_reviewers_xlsx_reads_back_in_libreoffice(moj_report, tmp_path, soffice)
     import openpyxl
 
     detail = openpyxl.load_workbook(book)["明細"]
-    rows = {r[2]: r for r in detail.iter_rows(min_row=2, values_only=True)}
-    assert rows["moj.1.2"][6] == "90.00%" and rows["moj.1.2"][7] == "黃燈"
-    assert "原文疑義" in rows["moj.8.1"][11]
+    header = [c.value for c in detail[1]]
+    rows = {r[2]: dict(zip(header, r, strict=True)) for r in detail.iter_rows(min_row=2, values_only=True)}
+    assert rows["moj.1.2"]["達成度"] == 0.9 and rows["moj.1.2"]["計算燈號／狀態"] == "黃燈"
+    assert rows["moj.1.1"]["實際值"] == 6500 and isinstance(rows["moj.5.1"]["實際值"], float)
+    assert "原文疑義" in rows["moj.8.1"]["原文疑義與訊息"]
+    assert rows["moj.1.1"]["績效衡量暨達成情形分析"] == HOSTILE and rows["moj.1.1"]["提交版本"] == 3
