@@ -20,6 +20,7 @@ from ..engine import AgencyInputs, Engine
 from ..messages import Problem
 from . import output
 from .common import AgencyOpt, LedgerOpt, RootOpt, YearOpt, fail, load_engine, require_agency
+from .progress import progress
 
 SEVERITY_TAGS = {"error": "錯誤", "warning": "警告", "info": "說明"}
 
@@ -109,9 +110,12 @@ def register(app: typer.Typer) -> None:
         if all_agencies == (agency is not None):
             fail("請指定 --agency 機關，或以 --all 產製所有機關的填報表")
         codes = [a.code for a in engine.catalog.agencies] if all_agencies else [require_agency(engine, agency)]
-        for code in codes:
-            path = write_template(engine, code, year, out)
-            typer.echo(f"已產製：{path}（{len(engine.catalog.kpis_of(code))} 項指標）")
+        with progress(len(codes), "產製填報表") as step:
+            for code in codes:
+                step(code)
+                path = write_template(engine, code, year, out)
+                typer.echo(f"已產製：{path}（{len(engine.catalog.kpis_of(code))} 項指標）")
+        typer.echo(f"檔案位於 {out.resolve()}")
 
     @app.command("validate")
     def validate_cmd(file: Annotated[Path, typer.Argument(help="填報表檔案 Workbook (.xlsx) to check.")],
@@ -194,14 +198,18 @@ def register(app: typer.Typer) -> None:
         engine = load_engine(root)
         _require_year(engine, year)
         folder = out or engine.root / "actuals" / str(year)
-        codes = [require_agency(engine, agency)] if agency else None
+        codes = [require_agency(engine, agency)] if agency else [a.code for a in engine.catalog.agencies]
         totals: Counter[str] = Counter()
         order = ["綠燈", "黃燈", "紅燈", "白燈", "無資料"]
-        for path, plan in write_samples(engine, year, folder, codes):
-            counts = Counter(p.intended.label if p.intended else "無資料" for p in plan)
-            totals.update(counts)
-            typer.echo(f"已產製：{path}（" + "，".join(f"{k} {counts[k]}" for k in order if counts[k]) + "）")
+        with progress(len(codes), "產製範例填報表") as step:
+            for code in codes:
+                step(code)
+                for path, plan in write_samples(engine, year, folder, [code]):
+                    counts = Counter(p.intended.label if p.intended else "無資料" for p in plan)
+                    totals.update(counts)
+                    typer.echo(f"已產製：{path}（" + "，".join(f"{k} {counts[k]}" for k in order if counts[k]) + "）")
         typer.echo("合計：" + "，".join(f"{k} {totals[k]} 項" for k in order if totals[k]))
+        typer.echo(f"檔案位於 {folder.resolve()}")
 
 
 def _login_name() -> str:
