@@ -50,6 +50,7 @@ class Overview:
     histogram: tuple[tuple[str, int], ...]  # ("90–99", n) over capped 達成度 of every KPI with one
     sample: bool
     agencies_in_plan_order: tuple[AgencyReport, ...] = ()
+    stale: tuple[ListedKpi, ...] = ()  # 需重新複核: reviewed, but the data changed since
 
     @property
     def kpi_count(self) -> int:
@@ -63,7 +64,7 @@ class Overview:
         return sum(a.awaiting for a in self.agencies)
 
     @property
-    def stale(self) -> int:
+    def stale_count(self) -> int:
         return sum(a.stale for a in self.agencies)
 
 
@@ -82,16 +83,18 @@ def build_overview(year: int, reports: list[AgencyReport]) -> Overview:
         return (r.share_met is None, -(r.share_met or 0), -r.final_lit, r.agency_code)
 
     ranked = tuple(sorted(reports, key=rank))
-    missed, disagreements, achieved = [], [], []
+    missed, disagreements, achieved, stale = [], [], [], []
     for r in reports:
         for row in r.rows:
             if row.final_light in ("red", "white"):
                 missed.append(ListedKpi(r.agency, r.agency_code, row))
             if row.disagreement:
                 disagreements.append(ListedKpi(r.agency, r.agency_code, row))
+            if row.review_state == "stale":
+                stale.append(ListedKpi(r.agency, r.agency_code, row))
             if row.achievement_value is not None:
                 achieved.append(row.achievement_value)
     missed.sort(key=lambda m: (m.row.final_light != "white", m.row.achievement_value or 0))
     return Overview(year, ranked, tuple(missed), tuple(disagreements),
                     tuple(r for r in reports if not r.submitted), histogram(achieved),
-                    any(r.sample for r in reports), tuple(reports))
+                    any(r.sample for r in reports), tuple(reports), tuple(stale))

@@ -59,6 +59,7 @@ def test_review_states_and_not_submitted_are_counted(overview):
     most = _agency(overview, "most")
     assert most.not_submitted == most.kpi_count and not most.submitted
     assert [r.agency_code for r in overview.not_submitted] == ["most"]
+    assert [m.row.kpi_id for m in overview.stale] == ["moj.5.1"] and overview.stale_count == 1
 
 
 def test_agencies_rank_by_share_met_and_sample_is_per_agency(overview):
@@ -88,3 +89,12 @@ def test_disagreements_list_every_mismatch(overview):
 def test_histogram_bins(values, expected):
     counts = {label: n for label, n in histogram(values) if n}
     assert counts == expected
+
+
+def test_overview_page_lists_what_waits_for_reviewers(overview):
+    from kpiengine.report.html import render_index
+
+    html = render_index(overview)
+    assert 'data-stale="moj.5.1"' in html and 'data-not-submitted="most"' in html
+    assert 'data-missed="moj.1.3"' in html and 'data-disagreement="moj.1.1"' in html
+    assert html.count('<svg role="img"') == 2 and "<script" not in html
