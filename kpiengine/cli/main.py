@@ -228,9 +228,13 @@ def main() -> None:  # pragma: no cover
 from .gap import register as _register_gap_command  # noqa: E402
 from .reports import register as _register_report_command  # noqa: E402
 from .reviews import register as _register_review_commands  # noqa: E402
+from .serve import register as _register_serve_command  # noqa: E402
+from .users import register as _register_user_commands  # noqa: E402
 from .workbooks import register as _register_workbook_commands  # noqa: E402
 
 _register_workbook_commands(app)
 _register_report_command(app)
 _register_review_commands(app)
 _register_gap_command(app)
+_register_user_commands(app)
+_register_serve_command(app)
