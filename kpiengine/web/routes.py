@@ -26,7 +26,7 @@ from ..evaluation import State
 from ..ledger import Ledger, LedgerError
 from ..review import ReviewError, ReviewState
 from ..scoring import Light
-from . import cycle
+from . import cycle, reports
 from .app import portal, render
 from .auth import checked_form, current_user, require_agency, require_role
 
@@ -315,75 +315,40 @@ async def reports_page(request: Request) -> Response:
     return render(request, "reports.html.j2", {"year": year, "agencies": p.engine.catalog.agencies})
 
 
-def _reports(p, year: int, agency: str | None):
-    from ..report.model import build_agency_report
-
-    items = cycle.year_scores(p.engine, p.ledger, year, agency)
-    places = p.engine.policy(year).places
-    agencies = [p.engine.catalog.agency(agency)] if agency else list(p.engine.catalog.agencies)
-    return [build_agency_report(a, year, items, places) for a in agencies]
-
-
 async def report_overview(request: Request) -> Response:
-    """The all-agency report: ``index.html`` or the reviewers' ``.xlsx``."""
+    """Every agency at once: the whole-year HTML or PDF, or the reviewers' ``.xlsx``."""
     user = require_role(request, Role.REVIEWER)
     p = portal(request)
     year = p.year(request.path_params["year"])
     fmt = request.path_params["fmt"]
-
-    def build() -> tuple[bytes, str, str]:
-        if fmt == "html":
-            from ..report.html import render_index
-
-            return (render_index(_reports(p, year, None), year).encode("utf-8"), f"{year}年度施政績效報告總覽.html",
-                    "text/html; charset=utf-8")
-        from ..report.xlsx import write_xlsx
-
-        with tempfile.TemporaryDirectory(prefix="kpi-report-") as d:
-            path = write_xlsx(_reports(p, year, None), year, Path(d) / f"{year}年度施政績效報告.xlsx")
-            return (path.read_bytes(), path.name,
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-
-    if fmt not in ("html", "xlsx"):
+    if fmt not in ("html", "pdf", "xlsx"):
         raise HTTPException(404)
-    data, name, media = await run_in_threadpool(build)
+    download = await _build(reports.year_report, p.engine, p.ledger, year, fmt)
     p.audit(user.name, "report.download", {"year": year, "format": fmt})
-    return _download(data, name, media)
+    return _download(download.data, download.name, download.media_type)
 
 
 async def agency_report(request: Request) -> Response:
-    """One agency's report as HTML or PDF (its ministry and reviewers)."""
+    """One agency's report as HTML, PDF or Word (its ministry and reviewers)."""
     code = request.path_params["code"]
     user, agency = require_agency(request, code)
     p = portal(request)
     fmt = request.path_params["fmt"]
-    if fmt not in ("html", "pdf"):
+    if fmt not in ("html", "pdf", "docx"):
         raise HTTPException(404)
     year = p.year(request.query_params.get("year"))
+    download = await _build(reports.agency_report, p.engine, p.ledger, year, agency.code, fmt)
+    p.audit(user.name, "report.download", {"year": year, "agency": agency.code, "format": fmt})
+    return _download(download.data, download.name, download.media_type)
 
-    def build() -> bytes:
-        from ..report.html import render_agency
 
-        (report,) = _reports(p, year, agency.code)
-        html = render_agency(report)
-        if fmt == "html":
-            return html.encode("utf-8")
-        from ..report.pdf import print_pdf
-
-        with tempfile.TemporaryDirectory(prefix="kpi-pdf-") as d:
-            src = Path(d) / f"{agency.code}.html"
-            src.write_text(html, encoding="utf-8")
-            return print_pdf(src, src.with_suffix(".pdf")).read_bytes()
-
+async def _build(fn, *args) -> reports.Download:
     from ..report.pdf import PdfError
 
     try:
-        data = await run_in_threadpool(build)
+        return await run_in_threadpool(fn, *args)
     except PdfError as exc:
         raise HTTPException(503, str(exc)) from None
-    p.audit(user.name, "report.download", {"year": year, "agency": agency.code, "format": fmt})
-    name = f"{year}年度{agency.name}施政績效報告.{fmt}"
-    return _download(data, name, "application/pdf" if fmt == "pdf" else "text/html; charset=utf-8")
 
 
 # --- admins: accounts ---------------------------------------------------------------------------
