@@ -140,8 +140,14 @@ def score_cmd(year: YearOpt = 107, agency: AgencyOpt = None, root: RootOpt = Non
               fmt: Annotated[Format, typer.Option("--format", help="輸出格式 Output format.")] = Format.table,
               actuals: Annotated[Path | None, typer.Option("--actuals", help="實際值資料夾 Folder of submitted actuals (default: actuals/<year>/).")] = None,
               ledger: Annotated[Path | None, typer.Option("--ledger", help="提交帳本 Ledger; its latest versions win (default: var/ledger.sqlite if it exists; env KPI_LEDGER).", envvar="KPI_LEDGER")] = None,
-              as_of: Annotated[str | None, typer.Option("--as-of", help="帳本時點 Use ledger versions submitted up to this time (2019-01-31 = end of that day, Taipei time).")] = None) -> None:
+              as_of: Annotated[str | None, typer.Option("--as-of", help="帳本時點 Use ledger versions submitted up to this time (2019-01-31 = end of that day, Taipei time).")] = None,
+              panel: Annotated[Path | None, typer.Option("--panel", help="多單位面板資料 A .parquet/.csv panel (one row per unit or period, columns <kpi_id>:<symbol>), scored vectorised.")] = None) -> None:
     """依各機關提交之實際值計算達成度與燈號 Score every KPI of the year from submitted actuals."""
+    if panel is not None:
+        from .panel import score_panel
+
+        score_panel(panel, year, agency, root, fmt.value)
+        return
     from ..actuals import ActualsError
     from ..ledger import LedgerError
     from .reviews import load_reviews

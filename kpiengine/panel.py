@@ -1,0 +1,404 @@
+"""The panel path: every KPI for many reporting units (or months) at once, vectorised, agreeing with the exact path.
+
+A panel is a DataFrame with one row per reporting unit or period and one column per input,
+named ``<kpi_id>:<symbol>`` (``moj.8.1:effective``); NaN means "not given". Other columns (a unit
+name, a month) are carried through. ``score_frame`` computes, per row and KPI, the actual value,
+達成度 (capped and raw) and light with numpy, from the same checked formulas (lambdify of the
+sympy tree the gate built, targets' params filled in exactly) in one pass per KPI.
+
+Floats are not fractions, so every cell where float arithmetic could decide differently from the
+exact path falls back to it (``Engine.score_one`` on the same values) — wherever a value lands
+within ``TOLERANCE`` of a band edge, of the target, of a condition's threshold, of a zero
+denominator, or of a rounding half-point of a displayed digit. Numbers come back already rounded
+half-up to the policy's places, so each equals the ``kpi score --format json`` field of the exact path.
+Official scores stay on the exact path; this is for analysis over many units.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .evaluation import State, compile_kpi
+from .formula import FormulaError
+from .model import Direction, Kpi
+from .numbers import parse_exact, to_decimal
+from .scoring import Light, Score
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from .engine import Engine
+
+TOLERANCE = 1e-9  # relative: how close to an edge a float may land before the exact path decides
+ROUNDING_TOLERANCE = 1e-12  # relative, for the half-point of the last displayed digit
+COLUMN = re.compile(r"^(?P<kpi>[a-z][a-z0-9_]*\.\d+\.\d+):(?P<symbol>[A-Za-z_][A-Za-z0-9_]*)$")
+FIELDS = ("actual", "achievement", "achievement_raw", "light", "status")
+LIGHTS = tuple(light.value for light in Light)
+STATES = tuple(state.value for state in State)
+
+
+class PanelError(ValueError):
+    """A panel that cannot be scored (message in Chinese)."""
+
+
+@dataclass
+class PanelStats:
+    """What one ``score_frame`` call did: cells scored, and how many the exact path decided."""
+
+    rows: int = 0
+    kpis: int = 0
+    cells: int = 0
+    exact_cells: int = 0
+
+
+def score_frame(df: pd.DataFrame, year: int, engine: Engine | None = None, stats: PanelStats | None = None
+                ) -> pd.DataFrame:
+    """Score every KPI that has at least one input column in ``df``, for every row.
+
+    Returns a DataFrame with ``df``'s index, its non-input columns, and per KPI the columns
+    ``<kpi_id>:actual``, ``:achievement``, ``:achievement_raw`` (floats rounded half-up for display,
+    NaN where there is none), ``:light`` (green/yellow/red/white or missing) and ``:status`` (the
+    state, as in ``kpi score``'s JSON).
+    """
+    import pandas as pd
+
+    if engine is None:
+        from .engine import Engine
+
+        engine = Engine.load()
+    if year not in engine.catalog.years:
+        raise PanelError(f"指標目錄沒有 {year} 年度的目標值")
+    columns = _input_columns(df, engine)
+    stats = stats if stats is not None else PanelStats()
+    n = len(df)
+    out: dict[str, Any] = {c: df[c].to_numpy() for c in df.columns if c not in columns["all"]}
+    policy = engine.policy(year)
+    dtypes = {"light": pd.CategoricalDtype(LIGHTS), "status": pd.CategoricalDtype(STATES)}
+    kpis = 0
+    for kpi in (k for k in engine.catalog.kpis if k.id in columns["by_kpi"]):
+        given = {sym: _floats(df[col], col) for sym, col in columns["by_kpi"][kpi.id].items()}
+        result = _score_kpi(kpi, year, given, engine, policy, n)
+        stats.exact_cells += result.exact
+        for f in FIELDS:
+            values = getattr(result, f)
+            if f in dtypes:
+                values = pd.Categorical.from_codes(values, dtype=dtypes[f])
+            out[f"{kpi.id}:{f}"] = values
+        kpis += 1
+    stats.rows, stats.kpis = n, stats.kpis + kpis
+    stats.cells += n * kpis
+    return pd.DataFrame(out, index=df.index)
+
+
+def _input_columns(df: pd.DataFrame, engine: Engine) -> dict[str, Any]:
+    by_kpi: dict[str, dict[str, str]] = {}
+    unknown: list[str] = []
+    for col in df.columns:
+        m = COLUMN.match(str(col))
+        if not m:
+            continue
+        if engine.catalog.kpi(m["kpi"]) is None:
+            unknown.append(str(col))
+            continue
+        by_kpi.setdefault(m["kpi"], {})[m["symbol"]] = col
+    if unknown:
+        shown = "、".join(unknown[:5]) + ("…" if len(unknown) > 5 else "")
+        raise PanelError(f"找不到這些欄位的指標（欄名應為 指標代碼:代號，如 moj.8.1:effective）：{shown}")
+    return {"by_kpi": by_kpi, "all": {c for cols in by_kpi.values() for c in cols.values()}}
+
+
+def _floats(series: pd.Series, name: str) -> np.ndarray:
+    import numpy as np
+    import pandas as pd
+
+    try:
+        values = pd.to_numeric(series, errors="raise").to_numpy(dtype=float, na_value=np.nan)
+    except (ValueError, TypeError):
+        raise PanelError(f"欄位「{name}」含非數字的值（只接受數字，空白代表未填）") from None
+    if np.isinf(values).any():
+        raise PanelError(f"欄位「{name}」含無限大的值")
+    size = np.abs(values[~np.isnan(values) & (values != 0)])
+    if size.size and (size.max() >= 1e30 or size.min() < 1e-30):  # the bounds of numbers.parse_exact
+        raise PanelError(f"欄位「{name}」含超過 10 的 ±30 次方的值")
+    return values
+
+
+@dataclass
+class _Result:
+    actual: np.ndarray
+    achievement: np.ndarray
+    achievement_raw: np.ndarray
+    light: np.ndarray  # codes into LIGHTS, -1 = none
+    status: np.ndarray  # codes into STATES
+    exact: int = 0
+
+
+def _code(values: tuple[str, ...], v: str) -> int:
+    return values.index(v)
+
+
+def _score_kpi(kpi: Kpi, year: int, given: dict[str, np.ndarray], engine: Engine, policy, n: int) -> _Result:
+    import numpy as np
+
+    nan = np.full(n, np.nan)
+    res = _Result(nan.copy(), nan.copy(), nan.copy(), np.full(n, -1, dtype=np.int8),
+                  np.full(n, _code(STATES, State.NO_DATA), dtype=np.int8))
+    declared = set(kpi.input_symbols)
+    present = {s: ~np.isnan(v) for s, v in given.items()}
+    none = np.zeros(n, dtype=bool)
+    unknown = _any([present[s] for s in given if s not in declared], n)
+    any_given = _any(list(present.values()), n)
+    bad = none.copy()
+    for inp in kpi.inputs:
+        if inp.symbol in given:
+            bad |= present[inp.symbol] & _domain_bad(inp.domain.value, given[inp.symbol])
+    invalid = unknown | (any_given & bad)
+    no_data = ~unknown & ~any_given if kpi.inputs else none.copy()
+    res.status[invalid] = _code(STATES, State.INVALID)
+    open_rows = ~invalid & ~no_data
+    target = engine.catalog.target(kpi.id, year)
+    try:
+        compiled = compile_kpi(kpi)
+    except FormulaError:
+        compiled = None
+    needed = set() if compiled is None else \
+        set(compiled.formula.symbols).union(*(f.symbols for _, f in compiled.definitions)) & declared
+    complete = open_rows.copy()
+    for s in needed:
+        complete &= present.get(s, none)
+    res.status[open_rows & ~complete] = _code(STATES, State.INCOMPLETE)
+    if target is None:  # no target: every row is NO_TARGET whatever it holds; the exact path says so
+        _exact(kpi, year, given, np.arange(n), engine, policy, res)
+        return res
+    exact_rows = complete.copy()
+    if compiled is not None and {p.symbol for p in kpi.params} <= set(target.params):
+        exact_rows = _vectorised(kpi, compiled, target, policy, given, complete, res)
+    _exact(kpi, year, given, np.flatnonzero(exact_rows), engine, policy, res)
+    return res
+
+
+def _any(masks: list, n: int) -> np.ndarray:
+    import numpy as np
+
+    out = np.zeros(n, dtype=bool)
+    for m in masks:
+        out |= m
+    return out
+
+
+def _domain_bad(domain: str, x: np.ndarray) -> np.ndarray:
+    """Exactly the domain rules of ``evaluation.domain_problem`` (a float is integral iff its decimal is)."""
+    import numpy as np
+
+    with np.errstate(invalid="ignore"):
+        if domain in ("count", "nonneg", "percent", "score"):
+            bad = x < 0
+            if domain == "count":
+                bad |= x != np.floor(x)
+            if domain == "score":
+                bad |= x > 100
+            return bad
+        if domain == "bool":
+            return (x != 0) & (x != 1)
+    return np.zeros(x.shape, dtype=bool)
+
+
+class _Program:
+    """One KPI's lambdified checks: the value, every denominator and every condition, in one function."""
+
+    def __init__(self, kpi: Kpi, compiled, target):
+        import sympy as sp
+
+        expr = compiled.formula.expr
+        for symbol, f in reversed(compiled.definitions):
+            expr = expr.xreplace({sp.Symbol(symbol): f.expr})
+        params = {sp.Symbol(k): sp.Rational(v.numerator, v.denominator) for k, v in target.params.items()}
+        expr = expr.xreplace(params)
+        self.symbols = sorted(s.name for s in expr.free_symbols)
+        dens = sorted({p.base for p in expr.atoms(sp.Pow) if p.exp.is_negative}, key=str)
+        rels = sorted(expr.atoms(sp.core.relational.Relational), key=str)
+        pieces = [expr, *dens, *(r.lhs - r.rhs for r in rels)]
+        # integer arithmetic only (no division, no fraction): on integer inputs the float result is exact
+        self.integral = not dens and all(n.is_integer for n in expr.atoms(sp.Rational))
+        self.count = len(pieces)
+        self.fn = sp.lambdify([sp.Symbol(s) for s in self.symbols], pieces, modules="numpy")
+
+
+_PROGRAMS: dict[tuple, _Program] = {}
+
+
+def _program(kpi: Kpi, compiled, target) -> _Program:
+    key = (compiled.formula.text, tuple((s, f.text) for s, f in compiled.definitions),
+           tuple(sorted(target.params.items())))
+    if key not in _PROGRAMS:
+        _PROGRAMS[key] = _Program(kpi, compiled, target)
+    return _PROGRAMS[key]
+
+
+def _vectorised(kpi: Kpi, compiled, target, policy, given, rows, res: _Result):
+    """Fill the rows float arithmetic decides safely; returns the rows left for the exact path."""
+    import numpy as np
+
+    idx = np.flatnonzero(rows)
+    if idx.size == 0:
+        return rows
+    prog = _program(kpi, compiled, target)
+    args = [given[s][idx] if s in given else np.full(idx.size, np.nan) for s in prog.symbols]
+    scale = np.maximum(1.0, np.max(np.abs(np.vstack(args)), axis=0)) if args else np.ones(idx.size)
+    with np.errstate(all="ignore"):
+        parts = [np.broadcast_to(np.asarray(p, dtype=float), idx.shape) for p in prog.fn(*args)]
+        actual = parts[0]
+        t = float(target.value)
+        exact_float = np.zeros(idx.shape, dtype=bool)  # rows where float arithmetic is exact
+        if prog.integral and Fraction(t) == target.value:
+            exact_float = np.abs(actual) < 2.0**50
+            for a in args:
+                exact_float &= (a == np.floor(a)) & (np.abs(a) < 2.0**40)
+        doubt = ~np.isfinite(actual)
+        for p in parts[1:]:  # a denominator or a condition within reach of 0: exact decides
+            doubt |= ~exact_float & (~np.isfinite(p) | (np.abs(p) <= TOLERANCE * scale))
+        tol_t = TOLERANCE * np.maximum(1.0, np.maximum(abs(t), np.abs(actual)))
+        raw, basis, ratio = _achievement(kpi.direction, actual, target.value)
+        doubt |= ~exact_float & (np.abs(actual - t) <= tol_t)  # met or not met
+        if kpi.direction is Direction.LOWER:
+            doubt |= ~exact_float & (np.abs(actual) <= TOLERANCE)  # actual ≤ 0 decides
+        capped = np.minimum(basis, float(policy.cap))
+        edges = [float(b.minimum) for b in policy.bands if b.minimum is not None] + [float(policy.cap)]
+        for edge in edges:  # a ratio landing on a band edge or on the cap (constants 100 / 0 are exact)
+            doubt |= ratio & (np.abs(basis - edge) <= TOLERANCE * max(1.0, abs(edge)))
+        for v in (actual, raw, capped):
+            doubt |= _near_half(v, policy.places)
+    ok = idx[~doubt]
+    keep = ~doubt
+    res.actual[ok] = _round(actual[keep], policy.places)
+    res.achievement[ok] = _round(capped[keep], policy.places)
+    res.achievement_raw[ok] = _round(raw[keep], policy.places)
+    if kpi.review_required:
+        res.status[ok] = _code(STATES, State.AWAITING_REVIEW)
+    else:
+        res.status[ok] = _code(STATES, State.SCORED)
+        res.light[ok] = _lights(capped[keep], policy)
+    left = np.zeros(rows.shape, dtype=bool)
+    left[idx[doubt]] = True
+    return left
+
+
+def _achievement(direction: Direction, actual: np.ndarray, target: Fraction):
+    """(raw %, basis %, basis is a computed ratio) as in ``scoring.achievement``, vectorised.
+
+    raw is NaN where it has no meaning; where basis is not a ratio it is the constant 100 or 0.
+    """
+    import numpy as np
+
+    t = float(target)
+    nan = np.full(actual.shape, np.nan)
+    no = np.zeros(actual.shape, dtype=bool)
+    if direction is Direction.LOWER:
+        met = actual <= t
+        if target <= 0:
+            return nan, np.where(met, 100.0, 0.0), no
+        raw = np.where(actual > 0, t / actual * 100, np.nan)
+        ratio = (actual > 0) & ~met
+        return raw, np.where(ratio, raw, 100.0), ratio
+    if direction is Direction.BINARY:
+        v = np.where(actual >= t, 100.0, 0.0)
+        return v, v, no
+    if target <= 0:
+        return nan, np.where(actual >= t, 100.0, 0.0), no
+    raw = actual / t * 100
+    return raw, raw, ~no
+
+
+def _lights(capped: np.ndarray, policy) -> np.ndarray:
+    import numpy as np
+
+    codes = np.full(capped.shape, -1, dtype=np.int8)
+    undecided = np.ones(capped.shape, dtype=bool)
+    for band in policy.bands:
+        hit = undecided if band.minimum is None else undecided & (capped >= float(band.minimum))
+        codes[hit] = _code(LIGHTS, band.light.value)
+        undecided &= ~hit
+    codes[undecided] = _code(LIGHTS, policy.bands[-1].light.value)
+    return codes
+
+
+def _near_half(v: np.ndarray, places: int) -> np.ndarray:
+    """True where the digit after the last displayed one is within reach of a half (half-up would be unsure)."""
+    import numpy as np
+
+    y = np.abs(v) * 10**places
+    frac = y - np.floor(y)
+    return np.isfinite(y) & (np.abs(frac - 0.5) <= ROUNDING_TOLERANCE * np.maximum(1.0, y) + 1e-9)
+
+
+def _round(v: np.ndarray, places: int) -> np.ndarray:
+    """Half-up (away from zero) to ``places``, like ``numbers.to_decimal`` — safe away from half-points."""
+    import numpy as np
+
+    scale = 10**places
+    out = np.sign(v) * np.floor(np.abs(v) * scale + 0.5) / scale
+    return np.where(np.isnan(v), np.nan, out + 0.0)  # + 0.0: no negative zero
+
+
+def _exact(kpi: Kpi, year: int, given, rows, engine: Engine, policy, res: _Result) -> None:
+    """The exact path (``Engine.score_one``) for the rows float arithmetic left undecided.
+
+    Rows with the same values (a unit that reported exactly its target every month) are scored once.
+    """
+    import numpy as np
+
+    rows = np.asarray(rows)
+    res.exact += len(rows)
+    if rows.size == 0:
+        return
+    symbols = list(given)
+    if symbols:  # inf never occurs in a panel (refused), so it can stand for "not given"
+        values = np.column_stack([np.where(np.isnan(given[s][rows]), np.inf, given[s][rows]) for s in symbols])
+        unique, inverse = np.unique(values, axis=0, return_inverse=True)
+    else:
+        unique, inverse = np.zeros((1, 0)), np.zeros(rows.size, dtype=int)
+    cells = []
+    for u in unique:
+        inputs = {s: parse_exact(float(v)) for s, v in zip(symbols, u, strict=True) if v != np.inf}
+        cells.append(_cells(engine.score_one(kpi, year, inputs), policy.places))
+    inverse = np.asarray(inverse).reshape(-1)
+    for column, k in (("actual", 0), ("achievement", 1), ("achievement_raw", 2), ("light", 3), ("status", 4)):
+        target = getattr(res, column)
+        target[rows] = np.array([c[k] for c in cells], dtype=target.dtype)[inverse]
+
+
+def _cells(s: Score, places: int) -> tuple:
+    """One exact score as the panel's cells: display-rounded numbers, light and state codes."""
+    def num(x):
+        return float("nan") if x is None else float(to_decimal(x, places))
+
+    return (num(s.actual), num(s.achievement), num(s.achievement_raw),
+            -1 if s.light is None else _code(LIGHTS, s.light.value), _code(STATES, State(s.state).value))
+
+
+
+
+
+def read_panel(path: Path) -> pd.DataFrame:
+    """A panel from .parquet (needs pyarrow) or .csv (UTF-8, first row = column names)."""
+    import pandas as pd
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise PanelError(f"找不到檔案：{path}")
+    try:
+        if suffix == ".parquet":
+            return pd.read_parquet(path)
+        if suffix == ".csv":
+            return pd.read_csv(path, encoding="utf-8-sig")
+    except ImportError:
+        raise PanelError("讀取 .parquet 需要 pyarrow（pip install pyarrow）") from None
+    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise PanelError(f"無法讀取 {path.name}：{type(exc).__name__}") from None
+    raise PanelError(f"只接受 .parquet 或 .csv 檔（收到 {path.name}）")

@@ -1,0 +1,137 @@
+"""The panel path agrees with the exact path, row by row, to the last displayed digit and the same light."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from kpiengine import panel
+from kpiengine.engine import ScoredKpi, score_record
+from kpiengine.numbers import parse_exact
+from kpiengine.panel import PanelError, PanelStats, score_frame
+from kpiengine.panel_sample import sample_panel
+from kpiengine.workbook.reader import collect_actuals
+
+CASES = yaml.safe_load((Path(__file__).parent / "data" / "panel_cases.yaml").read_text(encoding="utf-8"))
+ROWS = 10_000
+CHECKED_PER_ROW = 2  # KPIs compared with the exact path on each row, rotating over the catalog
+
+
+def _cell(result: pd.DataFrame, kpi_id: str, i: int) -> tuple:
+    def clean(x):
+        return None if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA else x
+
+    return tuple(clean(result[f"{kpi_id}:{f}"].iat[i]) for f in ("actual", "achievement", "achievement_raw", "light", "status"))
+
+
+def _exact(engine, kpi, row: dict[str, float]) -> tuple:
+    inputs = {s: parse_exact(v) for s, v in row.items() if not math.isnan(v)}
+    scored = engine.score_one(kpi, 107, inputs)
+    r = score_record(ScoredKpi(kpi, engine.catalog.target(kpi.id, 107), scored, inputs), 2, gap=False)
+    return r["actual"], r["achievement"], r["achievement_raw"], r["light"], r["status"]
+
+
+@pytest.fixture(scope="module")
+def sample(engine, root):
+    subs, _ = collect_actuals(root / "actuals" / "107", engine, 107)
+    df = sample_panel(engine, ROWS, sample=subs)
+    stats = PanelStats()
+    return df, score_frame(df, 107, engine, stats), stats
+
+
+def test_every_row_of_a_10000_row_sample_agrees_with_the_exact_path(engine, sample):
+    """Every row, each against the exact path for CHECKED_PER_ROW KPIs (rotating: every KPI on ~40 rows);
+    `python -m benchmarks` compares every cell of the same sample."""
+    df, result, stats = sample
+    kpis = [k for k in engine.catalog.kpis if f"{k.id}:status" in result.columns]
+    assert len(result) == ROWS and len(kpis) == len(engine.catalog.kpis)
+    assert 0 < stats.exact_cells < stats.cells / 4  # mostly vectorised, yet the edges went exact
+    rows: dict[str, list[int]] = {}
+    for i in range(ROWS):
+        for j in range(CHECKED_PER_ROW):
+            rows.setdefault(kpis[(i * CHECKED_PER_ROW + j) % len(kpis)].id, []).append(i)
+    for kpi in kpis:
+        inputs = {s: df[f"{kpi.id}:{s}"].to_numpy() for s in kpi.input_symbols}
+        got = [result[f"{kpi.id}:{f}"].to_numpy() for f in ("actual", "achievement", "achievement_raw", "light", "status")]
+        for i in rows[kpi.id]:
+            cell = tuple(None if (isinstance(x, float) and math.isnan(x)) or x is pd.NA or x is None else x
+                         for x in (g[i] for g in got))
+            row = {s: float(v[i]) for s, v in inputs.items()}
+            assert cell == _exact(engine, kpi, row), (i, kpi.id, row)
+
+
+def test_sample_covers_every_light_and_state(engine, sample):
+    _, result, _ = sample
+    lights = set().union(*(set(result[c].dropna()) for c in result.columns if c.endswith(":light")))
+    states = set().union(*(set(result[c]) for c in result.columns if c.endswith(":status")))
+    assert lights == {"green", "yellow", "red", "white"}
+    assert {"scored", "no_data", "incomplete", "invalid", "undefined"} <= states
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c['kpi']}-{c['status']}-{n}" for n, c in enumerate(CASES)])
+def test_cases_where_floats_alone_are_wrong(engine, case):
+    kpi = engine.catalog.kpi(case["kpi"])
+    df = pd.DataFrame({f"{kpi.id}:{s}": [float(case["inputs"].get(s, np.nan))] for s in kpi.input_symbols})
+    got = _cell(score_frame(df, 107, engine), kpi.id, 0)
+    assert (got[0], got[1], got[3], got[4]) == (case["actual"], case["achievement"], case["light"], case["status"])
+    assert got == _exact(engine, kpi, {s: float(case["inputs"].get(s, np.nan)) for s in kpi.input_symbols})
+
+
+def test_the_float_alone_cases_really_need_the_fallback(engine, monkeypatch):
+    """Without the fallback, each recorded case shows what `float_alone` says (so the cases test something)."""
+    monkeypatch.setattr(panel, "TOLERANCE", -1.0)
+    monkeypatch.setattr(panel, "_near_half", lambda v, places: np.zeros(v.shape, dtype=bool))
+    for case in (c for c in CASES if "float_alone" in c):
+        kpi = engine.catalog.kpi(case["kpi"])
+        df = pd.DataFrame({f"{kpi.id}:{s}": [float(case["inputs"][s])] for s in kpi.input_symbols})
+        got = _cell(score_frame(df, 107, engine), kpi.id, 0)
+        assert (got[0], got[1], got[3]) != (case["actual"], case["achievement"], case["light"]), case["kpi"]
+
+
+def test_other_columns_and_the_index_are_kept(engine):
+    df = pd.DataFrame({"unit": ["臺北市", "高雄市"], "mnd.1.1:done": [20, 18], "mnd.1.1:planned": [20, 20]},
+                      index=["A", "B"])
+    result = score_frame(df, 107, engine)
+    assert list(result.index) == ["A", "B"] and list(result["unit"]) == ["臺北市", "高雄市"]
+    assert list(result["mnd.1.1:light"]) == ["green", "yellow"]
+
+
+@pytest.mark.parametrize(("frame", "says"), [
+    ({"nosuch.1.1:x": [1.0]}, "找不到這些欄位的指標"),
+    ({"mnd.1.1:done": ["二十"], "mnd.1.1:planned": [20]}, "非數字"),
+    ({"mnd.1.1:done": [math.inf], "mnd.1.1:planned": [20]}, "無限大"),
+    ({"mnd.1.1:done": [1e40], "mnd.1.1:planned": [20]}, "10 的 ±30 次方"),
+])
+def test_a_bad_panel_is_refused_in_chinese(engine, frame, says):
+    with pytest.raises(PanelError, match=says):
+        score_frame(pd.DataFrame(frame), 107, engine)
+
+
+def test_kpi_score_panel_reads_parquet_and_csv(kpi_cli, tmp_path, engine):
+    df = pd.DataFrame({"unit": ["甲", "乙", "丙"], "mnd.1.1:done": [20, 18, np.nan], "mnd.1.1:planned": [20, 20, 20]})
+    df.to_parquet(tmp_path / "p.parquet")
+    df.to_csv(tmp_path / "p.csv", index=False)
+    for name in ("p.parquet", "p.csv"):
+        proc = kpi_cli("score", "--year", "107", "--panel", str(tmp_path / name), "--format", "csv")
+        assert proc.returncode == 0, proc.stderr
+        got = pd.read_csv(__import__("io").StringIO(proc.stdout))
+        assert list(got["mnd.1.1:light"].fillna("")) == ["green", "yellow", ""]
+        assert list(got["mnd.1.1:status"]) == ["scored", "scored", "incomplete"]
+    table = kpi_cli("score", "--year", "107", "--panel", str(tmp_path / "p.csv"))
+    assert table.returncode == 0 and "mnd.1.1" in table.stdout and "3 個單位" in table.stdout
+
+
+def test_kpi_score_panel_refuses_a_bad_file_cleanly(kpi_cli, tmp_path):
+    from conftest import assert_clean_failure
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("nosuch.1.1:x\n1\n", encoding="utf-8")
+    assert_clean_failure(kpi_cli("score", "--year", "107", "--panel", str(bad)), "找不到這些欄位的指標")
+    assert_clean_failure(kpi_cli("score", "--year", "107", "--panel", str(tmp_path / "none.parquet")), "找不到檔案")
+    (tmp_path / "x.xlsx").write_bytes(b"PK")
+    assert_clean_failure(kpi_cli("score", "--year", "107", "--panel", str(tmp_path / "x.xlsx")), ".parquet 或 .csv")
