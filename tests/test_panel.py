@@ -16,6 +16,7 @@ from kpiengine.numbers import parse_exact
 from kpiengine.panel import PanelError, PanelStats, score_frame
 from kpiengine.panel_sample import sample_panel
 from kpiengine.workbook.reader import collect_actuals
+from tests.conftest import assert_clean_failure
 
 CASES = yaml.safe_load((Path(__file__).parent / "data" / "panel_cases.yaml").read_text(encoding="utf-8"))
 ROWS = 10_000
@@ -127,8 +128,6 @@ def test_kpi_score_panel_reads_parquet_and_csv(kpi_cli, tmp_path, engine):
 
 
 def test_kpi_score_panel_refuses_a_bad_file_cleanly(kpi_cli, tmp_path):
-    from conftest import assert_clean_failure
-
     bad = tmp_path / "bad.csv"
     bad.write_text("nosuch.1.1:x\n1\n", encoding="utf-8")
     assert_clean_failure(kpi_cli("score", "--year", "107", "--panel", str(bad)), "找不到這些欄位的指標")

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-HEAVY = {"sympy", "numpy", "openpyxl", "jinja2", "pandas", "pyarrow"}
+HEAVY = {"sympy", "numpy", "openpyxl", "jinja2", "pandas", "pyarrow", "matplotlib", "docx", "pypdf"}
 
 # command → heavy libraries it may import (none, for everything that does not read a workbook)
 CASES = [
