@@ -124,8 +124,10 @@ class Accounts:
 
     @contextmanager
     def _connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
-        if write:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        if write and not self.path.exists():
+            from .ledger import Ledger
+
+            Ledger(self.path)  # the ledger's own schema first: accounts live beside it, never instead of it
         elif not self.path.exists():
             raise AccountError(f"找不到帳本 {self.path}：請先以 kpi users add 建立第一個帳號")
         con = sqlite3.connect(self.path, isolation_level=None, timeout=30)

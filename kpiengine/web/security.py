@@ -47,7 +47,7 @@ def load_secret(folder: Path, env_value: str | None = None) -> bytes:
         tmp.write_bytes(secrets.token_bytes(32))
         tmp.chmod(0o600)
         try:
-            tmp.link(path)  # first writer wins when two servers start at once
+            path.hardlink_to(tmp)  # first writer wins when two servers start at once
         except FileExistsError:
             pass
         finally:
