@@ -11,7 +11,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from .catalog import check_catalog, find_root, load_catalog, load_policy
+from .catalog import CatalogNotFound, check_catalog, find_root, load_catalog, load_policy
 from .evaluation import State, evaluate_kpi
 from .messages import Problem
 from .model import DIRECTION_LABELS, Catalog, Kpi, Target
@@ -80,10 +80,14 @@ class Engine:
 
     @classmethod
     def load(cls, root: Path | None = None) -> Engine:
+        """Load the catalog at ``root`` (which must hold one), else the one ``find_root`` finds."""
         from . import formula_cache
 
-        root = find_root(root)
+        root = find_root(explicit=root)
         catalog, problems = load_catalog(root)
+        if not catalog.agencies:
+            raise CatalogNotFound(f"{root / 'formulas'} 中沒有可讀的機關檔（{len(problems)} 個問題）；"
+                                  "請以 --root 或環境變數 KPI_ROOT 指向專案根目錄")
         formula_cache.load(catalog)  # compiled programs from an earlier run: no sympy needed for them
         return cls(catalog, root, problems)
 

@@ -41,6 +41,21 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "division-by-zero": ("error", "無法計算：分母為 0（{denominator}）"),
     "kpi-unknown": ("error", "找不到指標 {kpi_id}"),
     "target-none": ("error", "指標 {kpi_id} 沒有 {year} 年度目標值"),
+    # the reporting cycle (services)
+    "year-unknown": ("error", "指標目錄沒有 {year} 年度的目標值（可用年度：{years}）"),
+    "year-western": ("error", "{year} 是西元年：西元 {year} 年 = 民國 {roc} 年，請用 --year {roc}（可用年度：{years}）"),
+    "agency-unknown": ("error", "找不到機關「{agency}」。可用：{codes}"),
+    "sample-as-of": ("error", "範例資料沒有提交時間，--as-of 只能用於帳本中的正式資料"),
+    "sample-folder-missing": ("error", "找不到範例資料夾 {folder}（可用 kpi sample 產製）"),
+    "sample-not-sample": ("warning", "{file} 不是範例資料，未納入範例計分；機關的正式資料須以 kpi submit 提交後才計分"),
+    "submit-invalid": ("error", "檔案有 {errors} 個錯誤，未予收件；請修正後再提交"),
+    "submit-sample": ("error", "{file} 是範例資料（kpi sample 產製），不可作為機關正式資料提交；請用 kpi template 下載的填報表填寫"),
+    "submit-confirm": ("error", "有 {n} 個警告可能改變燈號，須確認無誤後再提交（命令列加 --confirm-warnings）；未予收件"),
+    "submit-no-submitter": ("error", "必須指明提交人（--by）"),
+    "review-not-submitted": ("error", "{agency} 尚未繳交 {year} 年度資料，指標 {kpi_id} 沒有可複核的資料"),
+    "diff-too-few": ("error", "{agency} {year} 年度在帳本中只有 {n} 個版本，無從比較；請以 --from/--to 指定"),
+    "diff-no-version": ("error", "{agency} {year} 年度沒有第 {version} 版（現有版本：{versions}）"),
+    "diff-same": ("error", "--from 與 --to 都是第 {version} 版，請指定兩個不同版本"),
 }
 
 

@@ -82,3 +82,26 @@ def assert_clean_failure(proc: subprocess.CompletedProcess, *needles: str) -> No
     assert "錯誤" in out, out
     for n in needles:
         assert n in out, (n, out)
+
+
+@pytest.fixture(scope="session")
+def official_workbook(tmp_path_factory: pytest.TempPathFactory):
+    """A filled workbook as an agency hands it in: the shipped sample of ``code`` with the sample mark removed.
+
+    ``official_workbook("moj", values={"moj.1.2:seized_kg": 9000}, name="x.xlsx")`` writes a new file
+    (values by machine key) and returns its path.
+    """
+    from workbook.wbhelpers import edit_workbook
+
+    from kpiengine.workbook import layout as L
+
+    folder = tmp_path_factory.mktemp("official")
+    counter = iter(range(10**6))
+
+    def make(code: str, values: dict | None = None, name: str | None = None) -> Path:
+        dst = folder / f"{next(counter)}" / (name or f"{code}.xlsx")
+        dst.parent.mkdir()
+        return edit_workbook(ROOT / "actuals" / "107" / f"{code}.xlsx", dst, values=values,
+                             meta={L.META_KIND: L.KIND_TEMPLATE})
+
+    return make

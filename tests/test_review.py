@@ -3,13 +3,11 @@ computed light without replacing it."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 
 import pytest
 from typer.testing import CliRunner
 
-from kpiengine.cli.main import app
 from kpiengine.ledger import Ledger
 from kpiengine.review import ReviewError, make_review
 from kpiengine.scoring import Light
@@ -39,24 +37,3 @@ def test_reviews_are_append_only_and_latest_wins(tmp_path):
         con.execute("UPDATE reviews SET light = 'red'")
     with pytest.raises(sqlite3.DatabaseError, match="不可刪除"):
         con.execute("DELETE FROM reviews")
-
-
-def test_review_command_and_score_json_show_the_override(tmp_path, root):
-    ledger = tmp_path / "ledger.sqlite"
-    result = runner.invoke(app, ["review", "moj.1.1", "--year", "107", "--light", "red", "--reason", "起訴人數含重複計算",
-                                 "--by", "國發會管考處", "--ledger", str(ledger), "--root", str(root)])
-    assert result.exit_code == 0, result.output
-    refused = runner.invoke(app, ["review", "moj.1.1", "--light", "red", "--reason", "", "--ledger", str(ledger),
-                                  "--root", str(root)])
-    assert refused.exit_code == 1 and "理由" in refused.output
-    result = runner.invoke(app, ["score", "--year", "107", "--agency", "moj", "--format", "json", "--ledger", str(ledger),
-                                 "--root", str(root)])
-    assert result.exit_code == 0, result.output
-    by_id = {r["id"]: r for r in json.loads(result.stdout)}
-    reviewed = by_id["moj.1.1"]
-    assert reviewed["review_status"] == "reviewed" and reviewed["final_light"] == "red"
-    assert reviewed["review"]["reason"] == "起訴人數含重複計算"
-    assert reviewed["review"]["overrides"] is (reviewed["light"] != "red")
-    assert by_id["moj.1.2"]["review_status"] == "awaiting_review" and by_id["moj.1.2"]["final_light"] is None
-    listed = runner.invoke(app, ["reviews", "--year", "107", "--json", "--ledger", str(ledger), "--root", str(root)])
-    assert [r["id"] for r in json.loads(listed.stdout)] == ["moj.1.1"]

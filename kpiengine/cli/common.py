@@ -2,25 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 
-from ..catalog import find_root
 from ..engine import Engine
 
 RootOpt = Annotated[Path | None, typer.Option("--root", help="專案根目錄（含 formulas/、targets/）Repository root holding formulas/ and targets/.", envvar="KPI_ROOT")]
 YearOpt = Annotated[int, typer.Option("--year", help="民國年度 ROC year, e.g. 107 (= 2018).")]
 AgencyOpt = Annotated[str | None, typer.Option("--agency", help="機關代碼或名稱 Agency code or Chinese name, e.g. moj / 法務部.")]
 LedgerOpt = Annotated[Path | None, typer.Option("--ledger", help="提交帳本 Ledger file (default: var/ledger.sqlite; env KPI_LEDGER).", envvar="KPI_LEDGER")]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="帳本時點 Use what the ledger held at this time (2019-01-31 = end of that day, Taipei time).")]
+
+T = TypeVar("T")
 
 
 def load_engine(root: Path | None, strict: bool = True) -> Engine:
-    """The engine; unless ``strict`` is off (``kpi check``), an unreadable catalog file or a bad policy fails here."""
+    """The engine over the catalog at ``root`` (``--root``/``KPI_ROOT``) or the one found; fail in Chinese.
+
+    Unless ``strict`` is off (``kpi check``), an unreadable catalog file or a bad policy fails here.
+    """
+    from ..catalog import CatalogNotFound
     from ..policyfile import PolicyError
 
-    engine = Engine.load(root or find_root())
+    try:
+        engine = Engine.load(root)
+    except CatalogNotFound as exc:
+        fail(str(exc))
     if strict:
         unreadable = [p for p in engine.load_problems if p.code == "catalog-yaml"]
         if unreadable:
@@ -39,6 +49,19 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def guarded(call: Callable[[], T]) -> T:
+    """Run a service call; a refusal (ServiceError, LedgerError) becomes a Chinese error and exit 1."""
+    from ..ledger import LedgerError
+    from ..services import ServiceError
+
+    try:
+        return call()
+    except ServiceError as exc:
+        fail(f"[{exc.code}] {exc}")
+    except LedgerError as exc:
+        fail(f"[ledger] {exc}")
+
+
 def require_agency(engine: Engine, agency: str | None) -> str | None:
     """The agency's code, or fail listing the agencies there are."""
     if agency is None:
@@ -48,3 +71,16 @@ def require_agency(engine: Engine, agency: str | None) -> str | None:
         codes = "、".join(f"{a.code}（{a.name}）" for a in engine.catalog.agencies)
         fail(f"找不到機關「{agency}」。可用：{codes}")
     return found.code
+
+
+def require_year(engine: Engine, year: int) -> int:
+    """``year`` if the catalog has its targets; else fail listing the years (and 2018 = 107)."""
+    from ..services import check_year
+
+    return guarded(lambda: check_year(engine, year))
+
+
+def resolve_ledger(engine: Engine, ledger: Path | None) -> Path:
+    from ..ledger import ledger_path
+
+    return ledger_path(engine.root, ledger)

@@ -10,17 +10,32 @@ import sys
 from collections import Counter
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..engine import ScoredKpi, kpi_record, score_record
+from ..engine import Engine, ScoredKpi, kpi_record, score_record
 from ..evaluation import State
 from ..messages import shorten
 from ..numbers import NumberError, display, parse_number
+from ..review import ReviewState
 from ..scoring import Light
 from . import output
-from .common import AgencyOpt, RootOpt, YearOpt, fail, load_engine, require_agency
+
+if TYPE_CHECKING:
+    from ..services import YearScores
+from .common import (
+    AgencyOpt,
+    AsOfOpt,
+    LedgerOpt,
+    RootOpt,
+    YearOpt,
+    fail,
+    guarded,
+    load_engine,
+    require_agency,
+    resolve_ledger,
+)
 
 app = typer.Typer(
     help="kpiengine：行政院施政計畫關鍵績效指標計分工具 — KPI catalog, workbooks and scoring for the Executive Yuan's annual plans.",
@@ -103,7 +118,17 @@ def check_cmd(agency: AgencyOpt = None, root: RootOpt = None,
     raise typer.Exit(1 if errors else 0)
 
 
-def _print_scores(items: list[ScoredKpi], fmt: Format, places: int) -> None:
+def _data_label(item: ScoredKpi) -> str:
+    """Where a row's data came from, for people: 範例資料, 第N版, or 未繳交."""
+    if item.sample:
+        return "範例資料"
+    if item.version is not None:
+        return f"第{item.version}版"
+    return "—"
+
+
+def _print_scores(engine: Engine, result: YearScores, fmt: Format, places: int) -> None:
+    items: list[ScoredKpi] = result.items
     if fmt is Format.json:
         typer.echo(output.to_json([score_record(i, places) for i in items]))
         return
@@ -112,24 +137,34 @@ def _print_scores(items: list[ScoredKpi], fmt: Format, places: int) -> None:
         typer.echo(output.to_csv(records, ["id", "agency", "goal_no", "kpi_no", "name", "actual", "unit", "target",
                                            "target_text", "achievement", "achievement_raw", "light", "light_label",
                                            "status", "status_label", "self_rating", "review_status", "final_light",
-                                           "messages", "version"]), nl=False)
+                                           "sample", "messages", "version"]), nl=False)
         return
-    reviewed = any(i.review for i in items)
     rows = []
     for i in items:
         s = i.score
         light = s.light.label if s.light else State(s.state).label
-        row = [i.kpi.id, output.clip(i.kpi.name, 26), display(s.actual, places) + (i.kpi.unit if s.actual is not None else ""),
-               output.clip(i.target.text, 16) if i.target else "—", display(s.achievement, places) + ("%" if s.achievement is not None else ""),
-               light]
-        if reviewed:
-            row.append(i.review.light.label if i.review and i.review_state.value == "reviewed" else i.review_state.label)
-        rows.append(row)
-    headers = ["代碼", "關鍵績效指標", "實際值", "目標值", "達成度", "燈號／狀態"] + (["複核"] if reviewed else [])
+        review = i.review.light.label if i.review and i.review_state is ReviewState.REVIEWED else i.review_state.label
+        if s.state is State.NOT_SUBMITTED:
+            review = "—"
+        rows.append([i.kpi.id, output.clip(i.kpi.name, 26),
+                     display(s.actual, places) + (i.kpi.unit if s.actual is not None else ""),
+                     output.clip(i.target.text, 16) if i.target else "—",
+                     display(s.achievement, places) + ("%" if s.achievement is not None else ""),
+                     light, review, _data_label(i)])
+    headers = ["代碼", "關鍵績效指標", "實際值", "目標值", "達成度", "燈號／狀態", "複核", "資料"]
+    if result.sample:
+        typer.echo("※ 範例資料（kpi sample 產製，非機關正式資料；不得作為績效報告或正式紀錄）")
     typer.echo(output.table(headers, rows, right=(2, 4)))
     counts = Counter(i.score.light.label if i.score.light else State(i.score.state).label for i in items)
     order = [light.label for light in Light] + [state.label for state in State]
-    typer.echo("\n" + "，".join(f"{k} {counts[k]} 項" for k in order if counts[k]))
+    summary = "，".join(f"{k} {counts[k]} 項" for k in order if counts[k])
+    reviews = Counter(i.review_state.label for i in items if i.submitted)
+    review_order = [st.label for st in ReviewState]
+    summary += "；複核：" + "，".join(f"{k} {reviews[k]} 項" for k in review_order if reviews[k]) if reviews else ""
+    typer.echo("\n" + ("【範例資料】" if result.sample else "") + summary)
+    if result.not_submitted and not result.sample:
+        names = "、".join(engine.catalog.agency(code).name for code in result.not_submitted)
+        typer.echo(f"未繳交機關（{len(result.not_submitted)}）：{names}")
     for i in items:
         for p in i.score.problems:
             typer.echo(f"  {i.kpi.id}：{p.message}")
@@ -138,39 +173,34 @@ def _print_scores(items: list[ScoredKpi], fmt: Format, places: int) -> None:
 @app.command("score")
 def score_cmd(year: YearOpt = 107, agency: AgencyOpt = None, root: RootOpt = None,
               fmt: Annotated[Format, typer.Option("--format", help="輸出格式 Output format.")] = Format.table,
-              actuals: Annotated[Path | None, typer.Option("--actuals", help="實際值資料夾 Folder of submitted actuals (default: actuals/<year>/).")] = None,
-              ledger: Annotated[Path | None, typer.Option("--ledger", help="提交帳本 Ledger; its latest versions win (default: var/ledger.sqlite if it exists; env KPI_LEDGER).", envvar="KPI_LEDGER")] = None,
-              as_of: Annotated[str | None, typer.Option("--as-of", help="帳本時點 Use ledger versions submitted up to this time (2019-01-31 = end of that day, Taipei time).")] = None,
+              sample: Annotated[bool, typer.Option("--sample", help="改用範例資料（actuals/<year>/ 的範例填報表）計分，結果一律標示範例資料 Score the shipped sample workbooks instead of the ledger.")] = False,
+              actuals: Annotated[Path | None, typer.Option("--actuals", help="範例資料夾（須搭配 --sample）Folder of sample workbooks (with --sample; default actuals/<year>/).")] = None,
+              ledger: LedgerOpt = None, as_of: AsOfOpt = None,
               panel: Annotated[Path | None, typer.Option("--panel", help="多單位面板資料 A .parquet/.csv panel (one row per unit or period, columns <kpi_id>:<symbol>), scored vectorised.")] = None) -> None:
-    """依各機關提交之實際值計算達成度與燈號 Score every KPI of the year from submitted actuals."""
+    """依帳本中各機關最新提交版本計算達成度與燈號 Score every KPI of the year from the ledger (or --sample)."""
     if panel is not None:
         from .panel import score_panel
 
         score_panel(panel, year, agency, root, fmt.value)
         return
-    from ..actuals import ActualsError
-    from ..ledger import LedgerError
-    from .reviews import load_reviews
-    from .workbooks import gather_inputs, problem_line
+    from ..services import score_year
 
     engine = load_engine(root)
-    require_agency(engine, agency)
-    folder = actuals or engine.root / "actuals" / str(year)
-    try:
-        submissions, read_problems, sources = gather_inputs(engine, year, folder, ledger, as_of, use_ledger=as_of is not None, agency=agency)
-    except (ActualsError, LedgerError) as exc:
-        fail(str(exc))
-    for line in sources:
-        typer.echo(f"資料來源 {line}", err=True)
-    for p in read_problems:
-        if p.is_error:
-            typer.echo(problem_line(p), err=True)
-    try:
-        reviews = load_reviews(engine, year, ledger, as_of)
-    except LedgerError as exc:
-        fail(str(exc))
-    items = engine.score_year(year, submissions, agency, reviews)
-    _print_scores(items, fmt, engine.policy(year).places)
+    if actuals is not None and not sample:
+        fail("--actuals 只能與 --sample 一起使用：正式資料一律取自帳本（以 kpi submit 提交）")
+    result = guarded(lambda: score_year(engine, year, ledger=resolve_ledger(engine, ledger), as_of=as_of,
+                                        agency=agency, sample=sample, actuals=actuals))
+    if sample:
+        typer.echo(f"資料來源：範例資料（{len(result.sources)} 個機關的範例填報表，非正式資料）", err=True)
+    else:
+        for code, line in result.sources.items():
+            typer.echo(f"資料來源 {code}：{line}", err=True)
+    for p in result.problems:
+        if p.is_error or p.code == "sample-not-sample":
+            typer.echo(output.problem_line(p), err=True)
+    if not sample and not result.versions:
+        typer.echo(f"帳本中沒有 {year} 年度的提交紀錄，各機關均為未繳交；要查看範例資料請加 --sample", err=True)
+    _print_scores(engine, result, fmt, engine.policy(year).places)
 
 
 @app.command("eval")
@@ -232,6 +262,7 @@ def main() -> None:  # pragma: no cover
 
 
 from .gap import register as _register_gap_command  # noqa: E402
+from .ledger import register as _register_ledger_commands  # noqa: E402
 from .reports import register as _register_report_command  # noqa: E402
 from .reviews import register as _register_review_commands  # noqa: E402
 from .serve import register as _register_serve_command  # noqa: E402
@@ -244,3 +275,4 @@ _register_review_commands(app)
 _register_gap_command(app)
 _register_user_commands(app)
 _register_serve_command(app)
+_register_ledger_commands(app)

@@ -7,7 +7,10 @@ import io
 import json
 import unicodedata
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..messages import Problem
 
 
 def width(text: str) -> int:
@@ -50,3 +53,22 @@ def to_csv(records: list[dict[str, Any]], columns: Sequence[str]) -> str:
     for r in records:
         writer.writerow({k: ("；".join(v) if isinstance(v, list) else v) for k, v in r.items()})
     return buf.getvalue()
+
+
+SEVERITY_TAGS = {"error": "錯誤", "warning": "警告", "info": "說明"}
+
+
+def problem_line(p: Problem) -> str:
+    """One problem for people: severity, code, where (sheet!cell and key), message."""
+    loc = p.location
+    where = ""
+    if loc.get("sheet") and loc.get("cell"):
+        where = f"{loc['sheet']}!{loc['cell']}"
+    elif loc.get("sheet"):
+        where = str(loc["sheet"])
+    if loc.get("key"):
+        where += f"（{loc['key']}）"
+    elif loc.get("kpi") and loc.get("kpi") not in where:
+        where += f"（{loc['kpi']}）"
+    tag = SEVERITY_TAGS.get(p.severity, p.severity)
+    return f"{tag} [{p.code}] {where + '：' if where else ''}{p.message}"

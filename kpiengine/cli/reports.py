@@ -11,7 +11,18 @@ from typing import Annotated
 
 import typer
 
-from .common import AgencyOpt, RootOpt, YearOpt, fail, load_engine, require_agency
+from .common import (
+    AgencyOpt,
+    AsOfOpt,
+    LedgerOpt,
+    RootOpt,
+    YearOpt,
+    fail,
+    guarded,
+    load_engine,
+    require_agency,
+    resolve_ledger,
+)
 from .progress import progress
 
 
@@ -23,24 +34,29 @@ def register(app: typer.Typer) -> None:
         year: YearOpt = 107,
         agency: AgencyOpt = None,
         out: Annotated[Path | None, typer.Option("--out", help="輸出資料夾 Output folder (default: reports/<year>/).")] = None,
-        actuals: Annotated[Path | None, typer.Option("--actuals", help="實際值資料夾 Folder of actuals (default: actuals/<year>/).")] = None,
+        sample: Annotated[bool, typer.Option("--sample", help="改用範例資料產生報告（每頁標示範例資料，預設輸出至 reports/<year>/sample/）Report on the sample workbooks.")] = False,
+        actuals: Annotated[Path | None, typer.Option("--actuals", help="範例資料夾（須搭配 --sample）Folder of sample workbooks (with --sample).")] = None,
+        ledger: LedgerOpt = None,
+        as_of: AsOfOpt = None,
         root: RootOpt = None,
         xlsx: Annotated[bool, typer.Option("--xlsx/--no-xlsx", help="另產生審查用 Excel 檔 Also write the reviewers' .xlsx.")] = True,
         docx: Annotated[bool, typer.Option("--docx/--no-docx", help="另產生各機關 Word 檔 Also write a .docx per agency.")] = True,
         pdf: Annotated[bool, typer.Option("--pdf", help="另以 Chromium 列印 PDF（全年合訂本及各機關）Also print PDFs.")] = False,
     ) -> None:
         """產生施政績效報告（HTML、Excel、Word，可選 PDF）Write the year's achievement reports."""
-        from .reviews import load_reviews
-        from .workbooks import gather_inputs
+        from ..services import score_year
 
         engine = load_engine(root)
         code = require_agency(engine, agency)
-        folder = actuals or engine.root / "actuals" / str(year)
-        submissions, _problems, _sources = gather_inputs(engine, year, folder, agency=agency)
-        items = engine.score_year(year, submissions, agency, load_reviews(engine, year))
+        if actuals is not None and not sample:
+            fail("--actuals 只能與 --sample 一起使用：正式報告一律取自帳本")
+        result = guarded(lambda: score_year(engine, year, ledger=resolve_ledger(engine, ledger), as_of=as_of,
+                                            agency=agency, sample=sample, actuals=actuals))
+        if not sample and result.not_submitted:
+            typer.echo(f"未繳交機關 {len(result.not_submitted)} 個：" + "、".join(result.not_submitted), err=True)
         # -- output side ---------------------------------------------------------------------
-        versions = {a.agency_code: a.version for a in submissions if a.version is not None}
-        _write(engine, year, code, items, versions, None, out, xlsx, docx, pdf)
+        folder = out or engine.root / "reports" / str(year) / ("sample" if sample else "")
+        _write(engine, year, code, result.items, result.versions, result.ledger_head, folder, xlsx, docx, pdf)
 
 
 def _write(engine, year: int, code: str | None, items, versions: dict[str, int], ledger_head: str | None,

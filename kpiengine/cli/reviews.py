@@ -1,27 +1,25 @@
-"""``kpi review`` / ``kpi reviews``: 國發會's 複核, recorded append-only in the ledger."""
+"""``kpi review`` / ``kpi reviews``: 國發會's 複核, recorded append-only in the ledger.
+
+A review is bound to the submission version and computed value it judged (``services.record_review``);
+``kpi reviews`` shows, per review, whether it still stands or needs a new 複核 (需重新複核).
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-from pathlib import Path
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 
-from ..engine import Engine
-from ..ledger import Ledger, LedgerError, ledger_path, parse_as_of, utc_now
-from ..review import Review, ReviewError, make_review
+from ..times import show_time
 from . import output
-from .common import AgencyOpt, LedgerOpt, RootOpt, YearOpt, fail, load_engine, require_agency
+from .common import AgencyOpt, AsOfOpt, LedgerOpt, RootOpt, YearOpt, guarded, load_engine, resolve_ledger
 
 
-def load_reviews(engine: Engine, year: int, ledger: Path | None = None, as_of: str | dt.datetime | None = None) -> list[Review]:
-    """The latest review of each KPI in the ledger (none when there is no ledger file)."""
-    path = ledger_path(engine.root, ledger)
-    if not path.exists():
-        return []
-    moment = parse_as_of(as_of) if isinstance(as_of, str) else as_of
-    return Ledger(path).reviews(year, moment)
+class ListFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
 
 
 def register(app: typer.Typer) -> None:
@@ -37,18 +35,15 @@ def register(app: typer.Typer) -> None:
         ledger: LedgerOpt = None,
         root: RootOpt = None,
     ) -> None:
-        """記錄國發會複核燈號（可附理由改列）Record 國發會's review light for a KPI, with a reason."""
+        """記錄國發會複核燈號（綁定所複核的提交版本）Record 國發會's review of a KPI, bound to the version judged."""
+        from ..services import record_review
 
         engine = load_engine(root)
-        kpi = engine.catalog.kpi(kpi_id)
-        if kpi is None:
-            fail(f"找不到指標 {kpi_id}（請用 kpi list 查詢代碼）")
-        try:
-            review = make_review(kpi.id, year, light, reason, by, utc_now())
-            Ledger(ledger_path(engine.root, ledger)).record_review(review, kpi.agency_code)
-        except (ReviewError, LedgerError) as exc:
-            fail(str(exc))
-        typer.echo(f"已記錄 {kpi.id} {kpi.name} {year} 年度複核：{review.light.label}（{review.reason}）")
+        review, item = guarded(lambda: record_review(engine, resolve_ledger(engine, ledger), kpi_id, year, light,
+                                                     reason, by))
+        computed = item.score.light.label if item.score.light else item.score.state.label
+        typer.echo(f"已記錄 {item.kpi.id} {item.kpi.name} {year} 年度複核：{review.light.label}（{review.reason}）；"
+                   f"所複核：第 {review.version} 版，計算燈號 {computed}")
 
     @app.command("reviews")
     def reviews_cmd(
@@ -56,21 +51,39 @@ def register(app: typer.Typer) -> None:
         agency: AgencyOpt = None,
         history: Annotated[bool, typer.Option("--history", help="列出所有紀錄（含被後來複核取代者）List every record.")] = False,
         ledger: LedgerOpt = None,
+        as_of: AsOfOpt = None,
         root: RootOpt = None,
-        json_out: Annotated[bool, typer.Option("--json", help="輸出 JSON")] = False,
+        fmt: Annotated[ListFormat, typer.Option("--format", help="輸出格式 table / json / csv.")] = ListFormat.table,
+        json_out: Annotated[bool, typer.Option("--json", help="同 --format json")] = False,
     ) -> None:
-        """列出複核紀錄 List the year's reviews."""
+        """列出複核紀錄及其是否仍有效 List the year's reviews and whether each still stands."""
+        from ..services import score_year
 
         engine = load_engine(root)
-        require_agency(engine, agency)
-        path = ledger_path(engine.root, ledger)
-        found = Ledger(path).reviews(year, latest_only=not history) if path.exists() else []
-        if agency:
-            code = engine.catalog.agency(agency).code
-            found = [r for r in found if r.kpi_id.startswith(f"{code}.")]
-        if json_out:
-            typer.echo(output.to_json([{"id": r.kpi_id, "year": r.year, "light": r.light.value, "reason": r.reason,
-                                        "by": r.reviewed_by, "at": r.reviewed_at} for r in found]))
+        result = guarded(lambda: score_year(engine, year, ledger=resolve_ledger(engine, ledger), as_of=as_of,
+                                            agency=agency))
+        rows = []
+        for item in result.items:
+            if item.review is None:
+                continue
+            current = [(item.review, item.review_state.value, item.review_state.label)]
+            earlier = [(r, "superseded", "已被取代") for r in item.review_history] if history else []
+            for r, status, label in [*earlier, *current]:
+                rows.append({"id": r.kpi_id, "year": r.year, "light": r.light.value, "light_label": r.light.label,
+                             "reason": r.reason, "by": r.reviewed_by, "at": r.reviewed_at, "version": r.version,
+                             "judged_actual": r.judged_actual,
+                             "judged_light": r.judged_light.value if r.judged_light else None,
+                             "status": status, "status_label": label})
+        if json_out or fmt is ListFormat.json:
+            typer.echo(output.to_json(rows))
             return
-        typer.echo(output.table(["代碼", "複核燈號", "理由", "複核人員", "時間（UTC）"],
-                                [[r.kpi_id, r.light.label, r.reason, r.reviewed_by, r.reviewed_at[:19]] for r in found]))
+        if fmt is ListFormat.csv:
+            typer.echo(output.to_csv(rows, ["id", "year", "light", "light_label", "reason", "by", "at", "version",
+                                            "judged_actual", "judged_light", "status", "status_label"]), nl=False)
+            return
+        if not rows:
+            typer.echo(f"{year} 年度沒有複核紀錄。")
+            return
+        typer.echo(output.table(["代碼", "複核燈號", "理由", "複核人員", "時間（臺北）", "所複核版本", "狀態"],
+                                [[r["id"], r["light_label"], r["reason"], r["by"], show_time(r["at"]),
+                                  f"第{r['version']}版" if r["version"] else "—", r["status_label"]] for r in rows]))

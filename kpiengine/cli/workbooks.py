@@ -1,8 +1,8 @@
 """Workbook commands of ``kpi``: template, validate, submit, submissions, sample.
 
 Registered onto the main app by ``register(app)`` (called at the bottom of ``main.py``), so this
-module never imports ``main`` and either can be imported first. ``gather_inputs`` is what
-``kpi score`` uses to read workbooks, plain YAML files and the ledger.
+module never imports ``main`` and either can be imported first. Submitting goes through
+``services.submit_workbook``, the same call the web portal makes.
 """
 
 from __future__ import annotations
@@ -16,13 +16,24 @@ from typing import Annotated
 
 import typer
 
-from ..engine import AgencyInputs, Engine
-from ..messages import Problem
+from ..engine import Engine
+from ..times import show_time
 from . import output
-from .common import AgencyOpt, LedgerOpt, RootOpt, YearOpt, fail, load_engine, require_agency
+from .common import (
+    AgencyOpt,
+    AsOfOpt,
+    LedgerOpt,
+    RootOpt,
+    YearOpt,
+    fail,
+    guarded,
+    load_engine,
+    require_agency,
+    require_year,
+    resolve_ledger,
+)
+from .output import problem_line
 from .progress import progress
-
-SEVERITY_TAGS = {"error": "錯誤", "warning": "警告", "info": "說明"}
 
 
 class ReportFormat(StrEnum):
@@ -33,65 +44,11 @@ class ReportFormat(StrEnum):
 class ListFormat(StrEnum):
     table = "table"
     json = "json"
+    csv = "csv"
 
 
 def _require_year(engine: Engine, year: int) -> None:
-    if year not in engine.catalog.years:
-        fail(f"指標目錄沒有 {year} 年度的目標值（可用年度：{'、'.join(map(str, engine.catalog.years)) or '無'}）")
-
-
-def problem_line(p: Problem) -> str:
-    """One problem for people: severity, code, where (sheet!cell and key), message."""
-    loc = p.location
-    where = ""
-    if loc.get("sheet") and loc.get("cell"):
-        where = f"{loc['sheet']}!{loc['cell']}"
-    elif loc.get("sheet"):
-        where = str(loc["sheet"])
-    if loc.get("key"):
-        where += f"（{loc['key']}）"
-    elif loc.get("kpi") and loc.get("kpi") not in where:
-        where += f"（{loc['kpi']}）"
-    tag = SEVERITY_TAGS.get(p.severity, p.severity)
-    return f"{tag} [{p.code}] {where + '：' if where else ''}{p.message}"
-
-
-def gather_inputs(engine: Engine, year: int, folder: Path, ledger: Path | None = None, as_of: str | None = None,
-                  use_ledger: bool = False, agency: str | None = None) -> tuple[list[AgencyInputs], list[Problem], list[str]]:
-    """What ``kpi score`` scores: plain YAML, then workbooks, then the ledger (later sources win per agency).
-
-    Returns the inputs, the problems found while reading, and one line per agency saying which source was used.
-    """
-    from ..actuals import read_plain_dir
-    from ..ledger import latest_inputs, ledger_path
-    from ..workbook.reader import collect_actuals
-
-    by_agency: dict[str, AgencyInputs] = {}
-    problems: list[Problem] = []
-    if folder.is_dir():
-        for a in read_plain_dir(folder):
-            if a.year == year:
-                by_agency[a.agency_code] = a
-        books, problems = collect_actuals(folder, engine, year)
-        for a in books:
-            by_agency[a.agency_code] = a
-    path = ledger_path(engine.root, ledger)
-    if use_ledger or ledger is not None or path.exists():
-        for a in latest_inputs(path, year, as_of):
-            by_agency[a.agency_code] = a
-    order = {a.code: n for n, a in enumerate(engine.catalog.agencies)}
-    chosen = sorted(by_agency.values(), key=lambda a: order.get(a.agency_code, 999))
-    only = engine.catalog.agency(agency).code if agency and engine.catalog.agency(agency) else None
-    if only is not None:
-        problems = [p for p in problems if only in (p.location.get("agency_code"), _file_agency(engine, p))]
-        chosen = [a for a in chosen if a.agency_code == only]
-    lines = [f"{a.agency_code}：{a.source if a.version is not None else Path(a.source).name}" for a in chosen]
-    return chosen, problems, lines
-
-
-def _file_agency(engine: Engine, p: Problem) -> str | None:
-    kpi = engine.catalog.kpi(str(p.location.get("kpi", "")))
-    return kpi.agency_code if kpi else None
+    require_year(engine, year)
 
 
 def register(app: typer.Typer) -> None:
@@ -139,53 +96,70 @@ def register(app: typer.Typer) -> None:
 
     @app.command("submit")
     def submit_cmd(file: Annotated[Path, typer.Argument(help="填報表檔案 Workbook (.xlsx) to submit.")],
-                   year: YearOpt = 107, agency: AgencyOpt = None,
-                   by: Annotated[str | None, typer.Option("--by", help="提交人 Submitted by (default: login name).")] = None,
+                   year: Annotated[int | None, typer.Option("--year", help="預期年度 Expected ROC year (the workbook's own year decides).")] = None,
+                   agency: AgencyOpt = None,
+                   by: Annotated[str | None, typer.Option("--by", help="提交人 Submitted by (default: env KPI_SUBMITTER, else login name).")] = None,
+                   confirm_warnings: Annotated[bool, typer.Option("--confirm-warnings", help="已確認可能改變燈號的警告無誤 Confirm warnings that would change a light.")] = False,
                    ledger: LedgerOpt = None, root: RootOpt = None) -> None:
-        """檢查後收件，記入提交帳本（新版本，不覆蓋）Validate, then record a new version in the ledger."""
-        from ..ledger import Ledger, LedgerError, ledger_path
-        from ..workbook.validate import validate_workbook
+        """檢查後收件，記入提交帳本（新版本，不覆蓋）Validate, then record a new version in the ledger.
+
+        The workbook's own identity (agency, year, template version) decides whose data it is.
+        """
+        from ..services import submit_workbook
 
         engine = load_engine(root)
-        _require_year(engine, year)
-        v = validate_workbook(file, engine, year=year, agency=require_agency(engine, agency))
-        if not v.ok:
-            _print_validation(engine, v, err=True)
-            fail("檔案未通過檢查，未予收件。")
+        if year is not None:
+            _require_year(engine, year)
         submitter = by or os.environ.get("KPI_SUBMITTER") or _login_name()
-        path = ledger_path(engine.root, ledger)
-        try:
-            sub = Ledger(path).submit(v, submitter)
-        except LedgerError as exc:
-            fail(str(exc))
+        path = resolve_ledger(engine, ledger)
+        outcome = guarded(lambda: submit_workbook(engine, path, file, by=submitter, year=year,
+                                                  agency=require_agency(engine, agency),
+                                                  confirm_warnings=confirm_warnings))
+        v = outcome.validation
+        if outcome.refusal is not None:
+            _print_validation(engine, v, err=True, verdict=False)
+            fail(f"[{outcome.refusal.code}] {outcome.refusal}")
+        sub = outcome.submission
         a = engine.catalog.agency(sub.agency_code)
+        who = f"{a.name if a else sub.agency_code}（{sub.agency_code}）{sub.year} 年度"
+        if outcome.duplicate:
+            typer.echo(f"未新增版本：此檔案與{who}第 {sub.version} 版完全相同（SHA-256 {sub.sha256[:12]}…，"
+                       f"{show_time(sub.submitted_at)} 由 {sub.submitted_by} 提交）。")
+            return
         for p in v.warnings:
             typer.echo(problem_line(p))
-        typer.echo(f"已收件：{a.name if a else sub.agency_code}（{sub.agency_code}）{sub.year} 年度第 {sub.version} 版，"
-                   f"提交人 {sub.submitted_by}，{sub.submitted_at}")
+        typer.echo(f"已收件：{who}第 {sub.version} 版，提交人 {sub.submitted_by}，{show_time(sub.submitted_at)}")
         typer.echo(f"SHA-256：{sub.sha256}")
         typer.echo(f"檔案已存於：{path.parent / sub.stored_path}")
 
     @app.command("submissions")
     def submissions_cmd(year: Annotated[int | None, typer.Option("--year", help="民國年度 ROC year.")] = None,
-                        agency: AgencyOpt = None, ledger: LedgerOpt = None, root: RootOpt = None,
-                        fmt: Annotated[ListFormat, typer.Option("--format", help="輸出格式 table / json.")] = ListFormat.table) -> None:
+                        agency: AgencyOpt = None, ledger: LedgerOpt = None, as_of: AsOfOpt = None, root: RootOpt = None,
+                        fmt: Annotated[ListFormat, typer.Option("--format", help="輸出格式 table / json / csv.")] = ListFormat.table) -> None:
         """列出提交帳本中的各版本 List the versions recorded in the ledger."""
-        from ..ledger import Ledger, ledger_path
+        from ..ledger import open_for_reading
+        from ..services import as_of_moment
 
         engine = load_engine(root)
+        if year is not None:
+            _require_year(engine, year)
         code = require_agency(engine, agency)
-        path = ledger_path(engine.root, ledger)
-        subs = Ledger(path).submissions(year, code) if path.exists() else []
+        path = resolve_ledger(engine, ledger)
+        moment = guarded(lambda: as_of_moment(as_of))
+        led = guarded(lambda: open_for_reading(path))
+        subs = guarded(lambda: led.submissions(year, code, moment)) if led else []
         if fmt is ListFormat.json:
             typer.echo(output.to_json([s.as_dict() for s in subs]))
+            return
+        if fmt is ListFormat.csv:
+            typer.echo(output.to_csv([s.as_dict() for s in subs], list(subs[0].as_dict()) if subs else ["id"]), nl=False)
             return
         if not subs:
             typer.echo(f"帳本（{path}）中沒有符合條件的提交紀錄。")
             return
-        rows = [[s.agency_code, str(s.year), f"v{s.version}", s.submitted_at[:19].replace("T", " ") + " UTC",
+        rows = [[s.agency_code, str(s.year), f"v{s.version}", show_time(s.submitted_at),
                  s.submitted_by, s.sha256[:12], s.stored_path] for s in subs]
-        typer.echo(output.table(["機關", "年度", "版本", "提交時間", "提交人", "SHA-256", "存檔"], rows))
+        typer.echo(output.table(["機關", "年度", "版本", "提交時間（臺北）", "提交人", "SHA-256", "存檔"], rows))
         typer.echo(f"\n共 {len(subs)} 筆（帳本：{path}）")
 
     @app.command("sample")
@@ -219,7 +193,7 @@ def _login_name() -> str:
         return "未具名"
 
 
-def _print_validation(engine: Engine, v, err: bool = False) -> None:
+def _print_validation(engine: Engine, v, err: bool = False, verdict: bool = True) -> None:
     a = engine.catalog.agency(v.agency_code) if v.agency_code else None
     head = f"檢查 {v.path.name}"
     if a is not None:
@@ -228,5 +202,8 @@ def _print_validation(engine: Engine, v, err: bool = False) -> None:
     for p in v.problems:
         typer.echo(problem_line(p), err=err)
     n_err, n_warn = len(v.errors), len(v.warnings)
-    verdict = "可以提交。" if v.ok else "請修正錯誤後再上傳。"
-    typer.echo(f"結果：{n_err} 個錯誤、{n_warn} 個警告。{verdict}", err=err)
+    if v.ok and v.kind == "sample":
+        advice = "此為範例資料，不可提交。"
+    else:
+        advice = ("可以提交。" if v.ok else "請修正錯誤後再上傳。") if verdict else ""
+    typer.echo(f"結果：{n_err} 個錯誤、{n_warn} 個警告。{advice}", err=err)

@@ -114,9 +114,11 @@ def test_score_from_plain_inputs(tmp_path, root):
         "agency_code": "moj", "year": 107,
         "values": {"moj.1.1": {"indicted": 6500}, "moj.1.2": {"seized_kg": 8820},
                    "moj.5.1": {"inmates": 1125, "capacity": 1000}}}), encoding="utf-8")
-    result = run("score", "--year", "107", "--agency", "moj", "--format", "json", "--actuals", str(folder), root=root)
+    result = run("score", "--year", "107", "--agency", "moj", "--format", "json", "--sample", "--actuals", str(folder),
+                 root=root)
     assert result.exit_code == 0, result.output
     by_id = {r["id"]: r for r in json.loads(result.stdout)}
+    assert all(r["sample"] for r in by_id.values())  # not from the ledger: never an agency's own
     assert all(SCORE_KEYS <= set(r) for r in by_id.values())
     assert by_id["moj.1.1"]["light"] == "green"
     assert by_id["moj.1.2"]["achievement"] == 90 and by_id["moj.1.2"]["light"] == "yellow"  # 8,820 ÷ 9,800

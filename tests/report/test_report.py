@@ -100,7 +100,7 @@ def test_one_agency_report_writes_only_that_agencys_files(root, tmp_path):
     from kpiengine.cli.main import app
 
     result = CliRunner().invoke(app, ["report", "--year", "107", "--agency", "moj", "--out", str(tmp_path),
-                                      "--root", str(root)])
+                                      "--sample", "--root", str(root)])
     assert result.exit_code == 0, result.output
     page = (tmp_path / "moj.html").read_text(encoding="utf-8")
     assert "法務部 107年度施政績效報告" in page and "範例資料" in page  # scored from the shipped samples

@@ -65,7 +65,7 @@ def test_template_fill_validate_submit_score(code: str, fast: Engine, samples, t
 
     empty = tmp_path / "empty"
     empty.mkdir()
-    r = kpi("score", "--year", YEAR, "--agency", code, "--format", "json", "--ledger", ledger, "--actuals", empty)
+    r = kpi("score", "--year", YEAR, "--agency", code, "--format", "json", "--ledger", ledger)
     assert r.exit_code == 0, r.output
     records = {rec["id"]: rec for rec in json.loads(r.stdout)}
     assert "第 1 版" in r.stderr
@@ -97,7 +97,7 @@ def test_resubmission_and_as_of(fast: Engine, samples, tmp_path: Path) -> None:
 
     empty = tmp_path / "empty"
     empty.mkdir()
-    base = ["score", "--year", YEAR, "--agency", code, "--format", "json", "--actuals", empty, "--ledger", ledger]
+    base = ["score", "--year", YEAR, "--agency", code, "--format", "json", "--ledger", ledger]
     latest = {r["id"]: r for r in json.loads(kpi(*base).stdout)}
     assert latest[item.kpi.id]["status"] == "no_data" and latest[item.kpi.id]["version"] == 2
     earlier = {r["id"]: r for r in json.loads(kpi(*base, "--as-of", between).stdout)}
@@ -143,7 +143,7 @@ def test_template_all_and_sample_commands(fast: Engine, tmp_path: Path) -> None:
 
 def test_score_reads_the_sample_folder(fast: Engine, samples) -> None:
     folder = next(iter(samples.values()))[0].parent
-    r = kpi("score", "--year", YEAR, "--actuals", folder, "--ledger", folder / "no-ledger.sqlite")
+    r = kpi("score", "--year", YEAR, "--sample", "--actuals", folder, "--ledger", folder / "no-ledger.sqlite")
     assert r.exit_code == 0, r.output
     for label in ("綠燈", "黃燈", "紅燈", "白燈", "無資料"):
         assert f"{label} " in r.stdout and " 項" in r.stdout, label
