@@ -63,8 +63,6 @@ def test_template_fill_validate_submit_score(code: str, fast: Engine, samples, t
     assert r.exit_code == 0, r.output
     assert "第 1 版" in r.stdout
 
-    empty = tmp_path / "empty"
-    empty.mkdir()
     r = kpi("score", "--year", YEAR, "--agency", code, "--format", "json", "--ledger", ledger)
     assert r.exit_code == 0, r.output
     records = {rec["id"]: rec for rec in json.loads(r.stdout)}
@@ -78,7 +76,8 @@ def test_template_fill_validate_submit_score(code: str, fast: Engine, samples, t
 
 
 def test_resubmission_and_as_of(fast: Engine, samples, tmp_path: Path) -> None:
-    code, (path, plan) = next(iter(samples.items()))
+    code, (sample, plan) = next(iter(samples.items()))
+    path = edit_workbook(sample, tmp_path / "v1.xlsx", meta={L.META_KIND: L.KIND_TEMPLATE})  # an agency's own file
     ledger = tmp_path / "ledger.sqlite"
     assert kpi("submit", path, "--year", YEAR, "--ledger", ledger, "--by", "甲").exit_code == 0
     between = dt.datetime.now(dt.UTC).isoformat()
@@ -95,8 +94,6 @@ def test_resubmission_and_as_of(fast: Engine, samples, tmp_path: Path) -> None:
     table = kpi("submissions", "--ledger", ledger).stdout
     assert "v1" in table and "v2" in table
 
-    empty = tmp_path / "empty"
-    empty.mkdir()
     base = ["score", "--year", YEAR, "--agency", code, "--format", "json", "--ledger", ledger]
     latest = {r["id"]: r for r in json.loads(kpi(*base).stdout)}
     assert latest[item.kpi.id]["status"] == "no_data" and latest[item.kpi.id]["version"] == 2
