@@ -50,7 +50,7 @@ KPI_EXE = Path(__import__("sys").executable).with_name("kpi")
 
 
 @pytest.fixture(scope="session")
-def kpi_cli():
+def kpi_cli(tmp_path_factory: pytest.TempPathFactory):
     """Run the real installed ``kpi`` entry point in a subprocess (not Typer's runner, which swallows tracebacks).
 
     ``kpi_cli("score", "--year", "107", cwd=..., env={...}, timeout=60)`` returns the CompletedProcess;
@@ -58,9 +58,11 @@ def kpi_cli():
     becomes a MemoryError traceback the caller sees), and the caller asserts on exit code, stdout and stderr.
     """
 
+    default_ledger = tmp_path_factory.mktemp("default-ledger") / "ledger.sqlite"  # never the repository's var/
+
     def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120,
             input: str | None = None, memory_mb: int | None = None) -> subprocess.CompletedProcess:
-        full_env = {**os.environ, "PYTHONIOENCODING": "utf-8", **(env or {})}
+        full_env = {**os.environ, "PYTHONIOENCODING": "utf-8", "KPI_LEDGER": str(default_ledger), **(env or {})}
 
         def limit() -> None:
             import resource

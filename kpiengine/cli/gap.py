@@ -10,7 +10,7 @@ import typer
 
 from ..evaluation import State
 from . import output
-from .common import RootOpt, YearOpt, fail, load_engine
+from .common import AsOfOpt, LedgerOpt, RootOpt, YearOpt, fail, guarded, load_engine, resolve_ledger
 
 
 class GapFormat(StrEnum):
@@ -27,25 +27,24 @@ def register(app: typer.Typer) -> None:
         year: YearOpt = 107,
         root: RootOpt = None,
         fmt: Annotated[GapFormat, typer.Option("--format", help="輸出格式 Output format.")] = GapFormat.table,
-        actuals: Annotated[Path | None, typer.Option("--actuals", help="實際值資料夾 Folder of actuals (default: actuals/<year>/).")] = None,
-        ledger: Annotated[Path | None, typer.Option("--ledger", help="提交帳本 Ledger file (env KPI_LEDGER).", envvar="KPI_LEDGER")] = None,
+        sample: Annotated[bool, typer.Option("--sample", help="改用範例資料 Use the sample workbooks instead of the ledger.")] = False,
+        actuals: Annotated[Path | None, typer.Option("--actuals", help="範例資料夾（須搭配 --sample）Folder of sample workbooks (with --sample).")] = None,
+        ledger: LedgerOpt = None,
+        as_of: AsOfOpt = None,
     ) -> None:
         """距目標差距分析：各輸入項需達多少方達目標 Gap to target: the value of each input that meets it."""
-        from ..actuals import ActualsError
         from ..gap import analyse, gap_record, sensitivity_text, sentence, value_text
-        from ..ledger import LedgerError
-        from .workbooks import gather_inputs
+        from ..services import score_year
 
         engine = load_engine(root)
         kpi = engine.catalog.kpi(kpi_id)
         if kpi is None:
             fail(f"找不到指標 {kpi_id}（請用 kpi list 查詢代碼）")
-        folder = actuals or engine.root / "actuals" / str(year)
-        try:
-            submissions, _problems, _sources = gather_inputs(engine, year, folder, ledger, agency=kpi.agency_code)
-        except (ActualsError, LedgerError) as exc:
-            fail(str(exc))
-        item = next(i for i in engine.score_year(year, submissions, kpi.agency_code) if i.kpi.id == kpi.id)
+        if actuals is not None and not sample:
+            fail("--actuals 只能與 --sample 一起使用：正式資料一律取自帳本")
+        result = guarded(lambda: score_year(engine, year, ledger=resolve_ledger(engine, ledger), as_of=as_of,
+                                            agency=kpi.agency_code, sample=sample, actuals=actuals))
+        item = next(i for i in result.items if i.kpi.id == kpi.id)
         places = engine.policy(year).places
         gap = analyse(kpi, item.target, item.inputs, places)
         s = item.score

@@ -8,7 +8,7 @@ from tests.conftest import assert_clean_failure
 
 
 def test_gap_json_for_a_missed_kpi(kpi_cli):
-    proc = kpi_cli("gap", "--year", "107", "moj.5.1", "--format", "json")
+    proc = kpi_cli("gap", "--year", "107", "moj.5.1", "--format", "json", "--sample")
     assert proc.returncode == 0, proc.stderr
     record = json.loads(proc.stdout)
     assert record["light"] == "red" and record["sample"] is True
@@ -19,13 +19,13 @@ def test_gap_json_for_a_missed_kpi(kpi_cli):
 
 
 def test_gap_table_says_the_sentence(kpi_cli):
-    proc = kpi_cli("gap", "moj.5.1")
+    proc = kpi_cli("gap", "moj.5.1", "--sample")
     assert proc.returncode == 0, proc.stderr
     assert "矯正機關實際收容人數需降至 66,000 人" in proc.stdout and "敏感度" in proc.stdout
 
 
 def test_gap_of_a_met_kpi_says_so(kpi_cli):
-    proc = kpi_cli("gap", "moj.8.1")
+    proc = kpi_cli("gap", "moj.8.1", "--sample")
     assert proc.returncode == 0 and "已達目標" in proc.stdout
 
 
@@ -34,7 +34,7 @@ def test_unknown_kpi_is_refused_in_chinese(kpi_cli):
 
 
 def test_score_json_carries_gap_only_for_missed_kpis(kpi_cli):
-    proc = kpi_cli("score", "--year", "107", "--agency", "moj", "--format", "json")
+    proc = kpi_cli("score", "--year", "107", "--agency", "moj", "--format", "json", "--sample")
     assert proc.returncode == 0, proc.stderr
     records = {r["id"]: r for r in json.loads(proc.stdout)}
     assert records["moj.5.1"]["gap"]["sentence"].startswith("矯正機關實際收容人數需降至")
