@@ -110,6 +110,8 @@ def domain_problem(inp: Input, value: Fraction) -> str | None:
         return "須為整數"
     if d is Domain.SCORE and value > 100:
         return "分數不可超過 100"
+    if d is Domain.RANK and (value.denominator != 1 or value < 1):
+        return "須為 1 以上的整數（名次或級別）"
     if d is Domain.BOOL and value not in (0, 1):
         return "只能填 1（是）或 0（否）"
     return None

@@ -263,7 +263,7 @@ def _solve_one(kpi: Kpi, target: Target, inp, f: sp.Expr, x: sp.Symbol, given: M
     if boundary is None:
         return "單獨調整此項無法達標（容許範圍內無實數解）"
     up = bool(boundary > x0)
-    whole = inp.domain in (Domain.COUNT, Domain.BOOL)
+    whole = inp.domain in (Domain.COUNT, Domain.BOOL, Domain.RANK)
     needed = _round_toward(boundary, up, 0 if whole else places)
     trial = {**given, inp.symbol: needed}
     if not _meets_exactly(kpi, target, trial):

@@ -30,6 +30,7 @@ class Domain(StrEnum):
     PERCENT = "percent"  # non-negative, in percent (90 means 90%)
     SCORE = "score"  # points 0-100
     BOOL = "bool"  # 0 = 否, 1 = 是
+    RANK = "rank"  # a rank or tier: an integer ≥ 1 (第1級 = 1)
 
     @property
     def label(self) -> str:
@@ -40,6 +41,7 @@ class Domain(StrEnum):
             "percent": "百分比數值（90 代表 90%）",
             "score": "分數（0-100）",
             "bool": "是（1）／否（0）",
+            "rank": "1 以上的整數（名次或級別，第1級填 1）",
         }[self.value]
 
 

@@ -45,6 +45,7 @@ WORKBOOK_CATALOGUE: dict[str, tuple[str, str]] = {
     "wb-number-refused": ("error", "「{label}」的值「{value}」無法接受：{reason}"),
     "wb-negative": ("error", "「{label}」不可為負數（填的是 {value}）"),
     "wb-not-integer": ("error", "「{label}」應為整數（填的是 {value}）"),
+    "wb-rank-range": ("error", "「{label}」為名次或級別，須為 1 以上的整數（第1級填 1；填的是 {value}）"),
     "wb-score-range": ("error", "「{label}」為 0-100 分，不可超過 100（填的是 {value}）"),
     "wb-bool-invalid": ("error", "「{label}」只能填 1（是／已完成）或 0（否／未完成），填的是「{value}」"),
     "wb-percent-unexpected": ("error", "「{label}」應填{kind}（單位：{unit}），不是百分比（填的是「{value}」）"),

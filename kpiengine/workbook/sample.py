@@ -27,7 +27,7 @@ from .template import Fill, write_template
 from .validate import is_outlier
 
 AIM = {Light.GREEN: Fraction(104), Light.YELLOW: Fraction(95), Light.RED: Fraction(85), Light.WHITE: Fraction(70)}
-PLACES = {Domain.COUNT: 0, Domain.BOOL: 0}  # other domains: one decimal place
+PLACES = {Domain.COUNT: 0, Domain.BOOL: 0, Domain.RANK: 0}  # other domains: one decimal place
 UPPER = {Domain.PERCENT: Fraction(100), Domain.SCORE: Fraction(100), Domain.BOOL: Fraction(1)}
 MAX_BOOLS = 12  # enumerate at most 2**12 stage combinations
 NO_DATA = None  # the "light" of a KPI left empty
@@ -52,7 +52,7 @@ def _round(value: Fraction, inp: Input, places: int | None = None) -> Fraction:
     d = Decimal(value.numerator) / Decimal(value.denominator)
     out = Fraction(d.quantize(Decimal(1).scaleb(-p), rounding=ROUND_HALF_UP))
     if inp.domain is not Domain.REAL:
-        out = max(out, Fraction(0))
+        out = max(out, Fraction(1 if inp.domain is Domain.RANK else 0))
     if inp.domain in UPPER:
         out = min(out, UPPER[inp.domain])
     return out

@@ -47,7 +47,7 @@ WRAP = Alignment(wrap_text=True, vertical="top")
 LOCKED = Protection(locked=True)
 UNLOCKED = Protection(locked=False)
 
-NUMBER_FORMATS = {Domain.COUNT: "#,##0", Domain.BOOL: "0"}  # other domains: General (shows what was typed)
+NUMBER_FORMATS = {Domain.COUNT: "#,##0", Domain.BOOL: "0", Domain.RANK: "0"}  # other domains: General (shows what was typed)
 
 CONTACT = "填表疑義請洽本機關研考（綜合規劃）單位；系統或格式問題請洽國家發展委員會管制考核處。"
 
@@ -139,6 +139,8 @@ def _validations(ws: Worksheet) -> dict[str, DataValidation]:
                                operator="between", formula1="0", formula2="100"),
         Domain.REAL.value: dv("decimal", Domain.REAL.label, "請填數值（可為負），勿加單位。",
                               operator="between", formula1="-999999999999999", formula2="999999999999999"),
+        Domain.RANK.value: dv("whole", Domain.RANK.label, "請填 1 以上的整數（第1級填 1）。",
+                              operator="greaterThanOrEqual", formula1="1"),
         Domain.BOOL.value: dv("list", Domain.BOOL.label, "請選 1（是／已完成）或 0（否／未完成）。",
                               formula1='"1,0"'),
         "rating": dv("list", "請自下拉選單選擇初核燈號", "請選擇 綠燈、黃燈、紅燈 或 白燈。",

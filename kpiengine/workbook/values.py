@@ -149,6 +149,8 @@ def _check_domain(number: Fraction, ctx: _Ctx, percent_typed: bool) -> None:
     shown = fraction_text(number) or ctx.shown
     if d in (Domain.COUNT, Domain.NONNEG, Domain.PERCENT, Domain.SCORE) and number < 0:
         ctx.errors.append(("wb-negative", ctx.params(value=shown)))
+    elif d is Domain.RANK and (number.denominator != 1 or number < 1):
+        ctx.errors.append(("wb-rank-range", ctx.params(value=shown)))
     elif d is Domain.COUNT and number.denominator != 1:
         ctx.errors.append(("wb-not-integer", ctx.params(value=shown)))
     elif d is Domain.SCORE and number > 100:
