@@ -65,10 +65,14 @@ def _attr(dom: str, name: str):
 
 
 @pytest.fixture(scope="module")
-def year(kpi_cli, tmp_path_factory):
-    """A full run with two 複核 in a private ledger, and the score JSON from the same data."""
+def year(kpi_cli, official_workbook, tmp_path_factory):
+    """A full run in a private ledger: 法務部 and 外交部 submitted (the others 未繳交), two 複核 on 法務部,
+    and the score JSON from the same data."""
     tmp = tmp_path_factory.mktemp("year")
     env = {"KPI_LEDGER": str(tmp / "ledger.sqlite")}
+    for code in ("moj", "mofa"):
+        proc = kpi_cli("submit", str(official_workbook(code)), "--by", f"{code} 承辦人", env=env)
+        assert proc.returncode == 0, proc.stderr
     for kpi, light, reason in (("moj.1.2", "red", "查獲數量含重複移送案件"), ("moj.2.1", "yellow", HOSTILE_REASON)):
         proc = kpi_cli("review", kpi, "--year", "107", "--light", light, "--reason", reason, "--by", "國發會審查",
                        env=env)
@@ -118,7 +122,7 @@ def test_overview_in_chromium_matches_score_json(year):
     charts = dict((name, (width, paths)) for name, width, paths in _attr(dom, "data-charts"))
     assert set(charts) == {"lights", "histogram"}
     assert all(width > 300 and paths > 10 for width, paths in charts.values())
-    assert "範例資料" in dom and 'data-missed="moj.1.2"' in dom and "方達目標" in dom
+    assert "範例資料" not in dom and 'data-missed="moj.1.2"' in dom and "方達目標" in dom  # official data only
     assert 'data-disagreement="moj.2.1"' in dom  # reviewed yellow, computed green
 
 
@@ -256,7 +260,7 @@ def test_docx_per_agency_reads_as_the_chapter(year):
     doc = Document(year["out"] / "moj.docx")
     text = "\n".join(p.text for p in doc.paragraphs)
     cells = "\n".join(c.text for t in doc.tables for row in t.rows for c in row.cells)
-    assert "法務部 107年度施政績效報告" in text and "範例資料" in text and "指標目錄內容雜湊" in text
+    assert "法務部 107年度施政績效報告" in text and "範例資料" not in text and "指標目錄內容雜湊" in text
     assert "一、防制毒品沒收犯罪所得" in text
     assert "績效衡量暨達成情形分析" in cells and "抽查數據與原始資料不符" in cells and "衡量標準" in cells
     assert len(list((year["out"]).glob("*.docx"))) == len(_expected(year["records"]))
