@@ -17,7 +17,7 @@ from kpiengine.workbook.validate import validate_workbook
 AGENCIES = catalog_agencies()
 
 DV_TYPES = {Domain.COUNT: "whole", Domain.NONNEG: "decimal", Domain.PERCENT: "decimal", Domain.SCORE: "decimal",
-            Domain.REAL: "decimal", Domain.BOOL: "list"}
+            Domain.REAL: "decimal", Domain.BOOL: "list", Domain.RANK: "whole"}
 
 
 @pytest.fixture(scope="module")
