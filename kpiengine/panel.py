@@ -205,6 +205,8 @@ def _domain_bad(domain: str, x: np.ndarray) -> np.ndarray:
             return bad
         if domain == "bool":
             return (x != 0) & (x != 1)
+        if domain == "rank":
+            return (x < 1) | (x != np.floor(x))
     return np.zeros(x.shape, dtype=bool)
 
 
