@@ -96,7 +96,7 @@ def score_year(engine: Engine, year: int, *, ledger: Path | None = None, as_of: 
     the sample workbooks of ``actuals`` (default ``actuals/<year>/``), every row marked 範例資料.
     """
     check_year(engine, year)
-    code = _agency_code(engine, agency)
+    code = agency_code(engine, agency)
     moment = as_of_moment(as_of)
     reviews: list[Review] = []
     problems: list[Problem] = []
@@ -153,7 +153,8 @@ def _as_sample(a: AgencyInputs) -> AgencyInputs:
     return AgencyInputs(a.agency_code, a.year, a.values, a.source, None, a.self_ratings, a.narratives, sample=True)
 
 
-def _agency_code(engine: Engine, agency: str | None) -> str | None:
+def agency_code(engine: Engine, agency: str | None) -> str | None:
+    """The code of an agency given by code or Chinese name (None for None); a refusal listing them all."""
     if agency is None:
         return None
     found = engine.catalog.agency(agency)
@@ -192,7 +193,7 @@ def submit_workbook(engine: Engine, ledger: Path, file: Path, *, by: str, year: 
 
     if year is not None:
         check_year(engine, year)
-    code = _agency_code(engine, agency)
+    code = agency_code(engine, agency)
     v = validate_workbook(Path(file), engine, year=year, agency=code, limits=limits)
     if not v.ok:
         return SubmitOutcome(v, refusal=refuse("submit-invalid", errors=len(v.errors)))
@@ -283,7 +284,7 @@ def diff_versions(engine: Engine, ledger: Path, year: int, agency: str, from_ver
                   to_version: int | None = None) -> VersionDiff:
     """Per KPI, what changed between two versions of an agency's year (the latest two by default)."""
     check_year(engine, year)
-    code = _agency_code(engine, agency)
+    code = agency_code(engine, agency)
     led = open_for_reading(ledger)
     subs = led.submissions(year, code) if led else []
     by_version = {s.version: s for s in subs}

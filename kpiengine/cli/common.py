@@ -64,13 +64,9 @@ def guarded(call: Callable[[], T]) -> T:
 
 def require_agency(engine: Engine, agency: str | None) -> str | None:
     """The agency's code, or fail listing the agencies there are."""
-    if agency is None:
-        return None
-    found = engine.catalog.agency(agency)
-    if found is None:
-        codes = "、".join(f"{a.code}（{a.name}）" for a in engine.catalog.agencies)
-        fail(f"找不到機關「{agency}」。可用：{codes}")
-    return found.code
+    from ..services import agency_code
+
+    return guarded(lambda: agency_code(engine, agency))
 
 
 def require_year(engine: Engine, year: int) -> int:
