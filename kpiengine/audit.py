@@ -18,8 +18,6 @@ def audit_to(ledger: Path) -> AuditFn:
     def record(actor: str, action: str, detail: dict) -> None:
         from .ledger import Ledger
 
-        record_audit = getattr(Ledger(ledger), "record_audit", None)
-        if record_audit is not None:  # until the ledger's audit table lands on main (issue 7)
-            record_audit(actor, action, detail)
+        Ledger(ledger).record_audit(actor, action, detail)
 
     return record

@@ -1,29 +1,31 @@
 """What the portal asks of the reporting cycle: submit a file, score the year, record a 複核, and
-the status board — each a call into the same engine, ledger and validation the CLI uses.
+the status board — each a call into ``kpiengine.services``, the layer the CLI calls too.
 
-No rule is decided here: identity, duplicates and stale reviews are the ledger's, validation's
-and the engine's. Functions take plain paths and return values; routes only render them.
+No rule is decided here: identity, samples, duplicates and stale reviews are the services'. The
+only addition is a small cache of scored years keyed by the ledger's hash-chain head, so pages
+read while nothing changed do not score all KPIs again (any new row moves the head).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import services
 from ..engine import Engine, ScoredKpi
-from ..evaluation import State
-from ..ledger import Ledger, LedgerError, Submission, latest_inputs, utc_now
+from ..ledger import Submission, open_for_reading
 from ..messages import Problem
-from ..numbers import fraction_text
-from ..review import Review, ReviewError, ReviewState, make_review
-from ..workbook.validate import Validation, validate_workbook
+from ..review import Review, ReviewState
+from ..workbook.validate import Validation
 
 TAIPEI = dt.timezone(dt.timedelta(hours=8))
 
 
 def taipei_time(utc_iso: str | None) -> str:
-    """``2019-01-20T02:00:00.000000+00:00`` → ``2019-01-20 10:00``（臺北時間） for people."""
+    """``2019-01-20T02:00:00.000000+00:00`` → ``2019-01-20 10:00`` (Taipei time) for people."""
     if not utc_iso:
         return "—"
     moment = dt.datetime.fromisoformat(utc_iso).astimezone(TAIPEI)
@@ -36,59 +38,72 @@ class UploadOutcome:
 
     validation: Validation
     submission: Submission | None = None
-    identical_to: int | None = None  # version already holding the same SHA-256
+    identical_to: int | None = None  # version already holding the same file
     refusal: str | None = None  # a Chinese sentence when nothing was recorded
+    refusal_code: str | None = None
 
     @property
     def problems(self) -> list[Problem]:
         return self.validation.problems
 
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.refusal_code == "submit-confirm"
 
-def submit_upload(engine: Engine, ledger: Path, file: Path, *, year: int, agency: str, by: str) -> UploadOutcome:
-    """Validate ``file`` as ``agency``'s workbook for ``year`` and record it as the next version.
 
-    Blocking (openpyxl, SQLite): the web layer calls it off the event loop.
-    """
-    v = validate_workbook(file, engine, year=year, agency=agency)
-    if not v.ok:
-        return UploadOutcome(v, refusal=f"檔案有 {len(v.errors)} 個錯誤，未予收件；請修正後重新上傳。")
-    if v.kind == "sample":
-        return UploadOutcome(v, refusal="本檔為範例資料，不可作為機關正式填報。")
-    led = Ledger(ledger)
-    same = [s for s in led.submissions(year, agency) if s.sha256 == v.sha256]
-    if same:
-        return UploadOutcome(v, identical_to=same[-1].version,
-                             refusal=f"此檔案與第 {same[-1].version} 版完全相同（SHA-256 相同），未建立新版本。")
-    try:
-        sub = led.submit(v, by)
-    except LedgerError as exc:
-        return UploadOutcome(v, refusal=str(exc))
-    return UploadOutcome(v, submission=sub)
+def submit_upload(engine: Engine, ledger: Path, file: Path, *, year: int, agency: str, by: str,
+                  confirm_warnings: bool = False) -> UploadOutcome:
+    """``services.submit_workbook`` as the portal shows it. Blocking: called off the event loop."""
+    out = services.submit_workbook(engine, ledger, file, by=by, year=year, agency=agency,
+                                   confirm_warnings=confirm_warnings)
+    if out.duplicate and out.submission is not None:
+        return UploadOutcome(out.validation, identical_to=out.submission.version,
+                             refusal=f"此檔案與第 {out.submission.version} 版完全相同（SHA-256 相同），未建立新版本。")
+    if out.refusal is not None:
+        return UploadOutcome(out.validation, refusal=str(out.refusal), refusal_code=out.refusal.code)
+    return UploadOutcome(out.validation, submission=out.submission)
+
+
+_cache: OrderedDict[tuple, services.YearScores] = OrderedDict()
+_cache_lock = threading.Lock()
+CACHE_SIZE = 32
+
+
+def _head(ledger: Path) -> str | None:
+    led = open_for_reading(ledger)
+    return led.head() if led is not None else None
+
+
+def scores(engine: Engine, ledger: Path, year: int, agency: str | None = None) -> services.YearScores:
+    """The year's official scores (未繳交 where nothing was submitted), cached per ledger state."""
+    key = (id(engine), str(Path(ledger).resolve()), year, agency, _head(ledger))
+    with _cache_lock:
+        found = _cache.get(key)
+        if found is not None:
+            _cache.move_to_end(key)
+            return found
+    result = services.score_year(engine, year, ledger=ledger, agency=agency)
+    if result.ledger_head == key[-1]:  # nothing was recorded while scoring: safe to keep
+        with _cache_lock:
+            _cache[key] = result
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    return result
 
 
 def year_scores(engine: Engine, ledger: Path, year: int, agency: str | None = None) -> list[ScoredKpi]:
-    """Every KPI of the year from each agency's latest official version (未繳交 where none), with reviews."""
-    if not Path(ledger).exists():
-        return engine.score_year(year, [], agency, [])
-    submissions = [s for s in latest_inputs(ledger, year) if not s.sample]
-    reviews = Ledger(ledger).reviews(year, latest_only=False)
-    return engine.score_year(year, submissions, agency, reviews)
+    return scores(engine, ledger, year, agency).items
 
 
 def record_review(engine: Engine, ledger: Path, kpi_id: str, year: int, light: str, reason: str, by: str) -> Review:
-    """A 複核 bound to the version and computed value it judged; refused for a KPI not yet submitted."""
-    kpi = engine.catalog.kpi(kpi_id)
-    if kpi is None:
-        raise ReviewError(f"找不到指標 {kpi_id}")
-    if year not in engine.catalog.years:
-        raise ReviewError(f"{year} 年度沒有目標值，無法複核")
-    (item,) = [i for i in year_scores(engine, ledger, year, kpi.agency_code) if i.kpi.id == kpi.id]
-    if item.score.state is State.NOT_SUBMITTED:
-        raise ReviewError(f"{kpi.agency}尚未繳交 {year} 年度資料，無法複核")
-    review = make_review(kpi.id, year, light, reason, by, utc_now(), version=item.version,
-                         judged_actual=fraction_text(item.score.actual) if item.score.actual is not None else None,
-                         judged_light=item.score.light, inputs=item.inputs)
-    return Ledger(ledger).record_review(review, kpi.agency_code)
+    """``services.record_review``: bound to the version and computed value it judged."""
+    review, _item = services.record_review(engine, ledger, kpi_id, year, light, reason, by)
+    return review
+
+
+def submissions(ledger: Path, year: int, agency: str | None = None) -> list[Submission]:
+    led = open_for_reading(ledger)
+    return led.submissions(year, agency) if led is not None else []
 
 
 @dataclass
@@ -114,15 +129,12 @@ class BoardRow:
         return self.latest.warnings if self.latest else 0
 
 
-def status_board(engine: Engine, ledger: Path, year: int, items: list[ScoredKpi] | None = None) -> list[BoardRow]:
+def status_board(engine: Engine, ledger: Path, year: int) -> list[BoardRow]:
     """Every agency of the catalog: 未繳交 or its latest version, warnings, and where its reviews stand."""
-    items = items if items is not None else year_scores(engine, ledger, year)
-    subs = Ledger(ledger).submissions(year) if Path(ledger).exists() else []
+    items = year_scores(engine, ledger, year)
     latest: dict[str, Submission] = {}
     counts: dict[str, int] = {}
-    for s in subs:
-        if s.kind == "sample":
-            continue
+    for s in submissions(ledger, year):
         latest[s.agency_code] = s
         counts[s.agency_code] = counts.get(s.agency_code, 0) + 1
     rows = []

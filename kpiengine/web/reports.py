@@ -30,12 +30,12 @@ def _models(engine: Engine, ledger: Path, year: int, agency: str | None):
     from ..report.model import build_agency_report
     from ..report.provenance import build_provenance
 
-    items = cycle.year_scores(engine, ledger, year, agency)
+    scored = cycle.scores(engine, ledger, year, agency)
     places = engine.policy(year).places
     agencies = [engine.catalog.agency(agency)] if agency else list(engine.catalog.agencies)
-    reports = [build_agency_report(a, year, items, places) for a in agencies]
-    versions = {i.kpi.agency_code: i.version for i in items if i.version is not None}
-    provenance = build_provenance(engine.root, year, engine.policy(year), versions, sample=False)
+    reports = [build_agency_report(a, year, scored.items, places) for a in agencies]
+    provenance = build_provenance(engine.root, year, engine.policy(year), scored.versions, scored.sample,
+                                  scored.ledger_head)
     return reports, provenance
 
 

@@ -23,9 +23,10 @@ from starlette.routing import Route
 
 from ..accounts import AccountError, Role
 from ..evaluation import State
-from ..ledger import Ledger, LedgerError
+from ..ledger import LedgerError, open_for_reading
 from ..review import ReviewError, ReviewState
 from ..scoring import Light
+from ..services import ServiceError
 from . import cycle, reports
 from .app import portal, render
 from .auth import checked_form, current_user, require_agency, require_role
@@ -121,14 +122,10 @@ async def agency_page(request: Request) -> Response:
     p = portal(request)
     year = p.year(request.query_params.get("year"))
     items = await run_in_threadpool(cycle.year_scores, p.engine, p.ledger, year, code)
-    subs = await run_in_threadpool(_submissions, p.ledger, year, code)
+    subs = await run_in_threadpool(cycle.submissions, p.ledger, year, code)
     return render(request, "agency.html.j2", {"agency": agency, "year": year, "items": items,
                                               "latest": subs[-1] if subs else None, "flash": _take_flash(request),
                                               "places": p.engine.policy(year).places})
-
-
-def _submissions(ledger: Path, year: int, code: str):
-    return Ledger(ledger).submissions(year, code) if ledger.exists() else []
 
 
 async def template_download(request: Request) -> Response:
@@ -166,6 +163,7 @@ async def upload(request: Request) -> Response:
         return render(request, "upload_result.html.j2", {"agency": agency, "year": year, "outcome": None,
                                                          "message": "請選擇要上傳的填報表檔案（.xlsx）。"}, status_code=400)
     name = _upload_name(file.filename)
+    confirm = form.get("confirm_warnings") == "1"
 
     def process() -> cycle.UploadOutcome:
         with tempfile.TemporaryDirectory(prefix="kpi-upload-") as d:
@@ -173,7 +171,8 @@ async def upload(request: Request) -> Response:
             with dest.open("wb") as out:
                 file.file.seek(0)
                 shutil.copyfileobj(file.file, out)
-            return cycle.submit_upload(p.engine, p.ledger, dest, year=year, agency=agency.code, by=user.name)
+            return cycle.submit_upload(p.engine, p.ledger, dest, year=year, agency=agency.code, by=user.name,
+                                       confirm_warnings=confirm)
 
     try:
         outcome = await run_in_threadpool(process)
@@ -187,11 +186,12 @@ async def upload(request: Request) -> Response:
         p.audit(user.name, "upload.accepted", detail)
     else:
         detail["identical_to"] = outcome.identical_to
+        detail["refusal"] = outcome.refusal_code
         p.audit(user.name, "upload.refused", detail)
     items = []
     if outcome.submission is not None:
         items = await run_in_threadpool(cycle.year_scores, p.engine, p.ledger, year, agency.code)
-    status = 200 if outcome.submission is not None or outcome.identical_to else 422
+    status = 200 if outcome.submission is not None or outcome.identical_to or outcome.needs_confirmation else 422
     return render(request, "upload_result.html.j2", {"agency": agency, "year": year, "outcome": outcome, "items": items,
                                                      "file_name": name, "places": p.engine.policy(year).places},
                   status_code=status)
@@ -202,8 +202,29 @@ async def history(request: Request) -> Response:
     _user, agency = require_agency(request, code)
     p = portal(request)
     year = p.year(request.query_params.get("year"))
-    subs = await run_in_threadpool(_submissions, p.ledger, year, code)
+    subs = await run_in_threadpool(cycle.submissions, p.ledger, year, code)
     return render(request, "history.html.j2", {"agency": agency, "year": year, "subs": list(reversed(subs))})
+
+
+async def diff(request: Request) -> Response:
+    """What changed between two versions (the ``kpi diff`` view); the latest two by default."""
+    from ..services import ServiceError, diff_versions
+
+    code = request.path_params["code"]
+    _user, agency = require_agency(request, code)
+    p = portal(request)
+    q = request.query_params
+    year = p.year(q.get("year"))
+    try:
+        versions = [int(v) if v not in (None, "") else None for v in (q.get("from"), q.get("to"))]
+    except ValueError:
+        raise HTTPException(400, "版本必須是數字") from None
+    try:
+        result = await run_in_threadpool(diff_versions, p.engine, p.ledger, year, agency.code, *versions)
+    except ServiceError as exc:
+        raise HTTPException(404, str(exc)) from None
+    return render(request, "diff.html.j2", {"agency": agency, "year": year, "diff": result,
+                                            "places": p.engine.policy(year).places})
 
 
 # --- one KPI, and 複核 -------------------------------------------------------------------------------
@@ -227,9 +248,9 @@ async def kpi_page(request: Request) -> Response:
     (item,) = [i for i in items if i.kpi.id == kpi.id]
 
     def versions():
-        if not p.ledger.exists():
+        led = open_for_reading(p.ledger)
+        if led is None:
             return []
-        led = Ledger(p.ledger)
         rows = []
         for s in led.submissions(year, kpi.agency_code):
             inputs = led.inputs_of(s)
@@ -253,7 +274,7 @@ async def review(request: Request) -> Response:
     light, reason = str(form.get("light", "")), str(form.get("reason", ""))
     try:
         rec = await run_in_threadpool(cycle.record_review, p.engine, p.ledger, kpi.id, year, light, reason, user.name)
-    except (ReviewError, LedgerError) as exc:
+    except (ReviewError, LedgerError, ServiceError) as exc:
         _flash(request, f"未記錄複核：{exc}")
         return RedirectResponse(f"/kpi/{kpi.id}?year={year}", status_code=303)
     p.audit(user.name, "review", {"kpi": kpi.id, "year": year, "light": rec.light.value, "reason": rec.reason,
@@ -403,6 +424,7 @@ ROUTES = [
     Route("/agency/{code}/template.xlsx", template_download, methods=["GET"]),
     Route("/agency/{code}/upload", upload, methods=["POST"]),
     Route("/agency/{code}/history", history, methods=["GET"]),
+    Route("/agency/{code}/diff", diff, methods=["GET"]),
     Route("/agency/{code}/report.{fmt}", agency_report, methods=["GET"]),
     Route("/kpi/{kpi_id}", kpi_page, methods=["GET"]),
     Route("/kpi/{kpi_id}/review", review, methods=["POST"]),

@@ -7,6 +7,7 @@ import json
 from conftest import assert_clean_failure
 
 from kpiengine.accounts import Accounts
+from kpiengine.ledger import Ledger
 
 
 def test_first_admin_then_ministry_then_disable(kpi_cli, tmp_path):
@@ -27,6 +28,10 @@ def test_first_admin_then_ministry_then_disable(kpi_cli, tmp_path):
     assert "moj-clerk" in table and "停用" in table
     assert Accounts(tmp_path / "ledger.sqlite").authenticate("moj-clerk", "moj-password-1") is None
     assert Accounts(tmp_path / "ledger.sqlite").authenticate("root-admin", "admin-password-1") is not None
+    entries = sorted(Ledger(tmp_path / "ledger.sqlite", write=False).audit(), key=lambda e: e.id)
+    audit = [(e.action, e.detail.get("name")) for e in entries]
+    assert audit == [("account.create", "root-admin"), ("account.create", "moj-clerk"), ("account.disable", "moj-clerk")]
+    assert kpi_cli("verify", "--ledger", ledger).returncode == 0
 
 
 def test_refusals(kpi_cli, tmp_path):
