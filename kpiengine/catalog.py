@@ -31,6 +31,7 @@ from .model import (
 )
 from .numbers import NumberError, fraction_text, parse_exact, to_decimal
 from .scoring import Policy
+from .yaml_cache import ParsedYaml
 from .yamlfile import YamlError, load_yaml
 
 SHARED_FILE = "_shared.yaml"
@@ -89,10 +90,11 @@ def find_root(start: Path | None = None, explicit: Path | None = None) -> Path:
 MAX_TEST_PLACES = 12  # a test case compares at most this many decimals
 
 
-def _read_yaml(path: Path, problems: list[Problem], label: str | None = None) -> Any:
-    """The file's data through the one safe YAML loader; a problem (and None) if it cannot be read."""
+def _read_yaml(path: Path, problems: list[Problem], label: str | None = None, cache: ParsedYaml | None = None) -> Any:
+    """The file's data through the one safe YAML loader (or its cache of earlier parses of the same bytes);
+    a problem (and None) if it cannot be read."""
     try:
-        return load_yaml(path, label)
+        return cache.load(path, label) if cache is not None else load_yaml(path, label)
     except YamlError as exc:
         problems.append(problem("catalog-yaml", {"file": label or path.name}, detail=str(exc)))
         return None
@@ -159,11 +161,12 @@ def _symbol_ok(symbol: Any) -> bool:
 def load_catalog(root: Path) -> tuple[Catalog, list[Problem]]:
     """Load every agency file and every year's targets under ``root``."""
     problems: list[Problem] = []
+    cache = ParsedYaml(root)
     formulas_dir = root / "formulas"
     shared: dict[str, dict] = {}
     shared_path = formulas_dir / SHARED_FILE
     if shared_path.exists():
-        data = _read_yaml(shared_path, problems, f"formulas/{SHARED_FILE}")
+        data = _read_yaml(shared_path, problems, f"formulas/{SHARED_FILE}", cache)
         shared = (data.get("shared") if isinstance(data, dict) else None) or {}
         if not isinstance(shared, dict):
             problems.append(problem("catalog-schema", {"file": SHARED_FILE}, field="shared", detail="必須是對照表"))
@@ -173,7 +176,7 @@ def load_catalog(root: Path) -> tuple[Catalog, list[Problem]]:
     files = sorted(p for p in formulas_dir.glob("*.yaml") if p.name != SHARED_FILE)
     loaded = []
     for path in files:
-        data = _read_yaml(path, problems, f"formulas/{path.name}")
+        data = _read_yaml(path, problems, f"formulas/{path.name}", cache)
         if not isinstance(data, dict):
             if data is not None:
                 problems.append(problem("catalog-schema", {"file": path.name}, field="(檔案)", detail="必須是對照表"))
@@ -193,12 +196,13 @@ def load_catalog(root: Path) -> tuple[Catalog, list[Problem]]:
         for path in sorted(year_dir.glob("*.yaml")):
             if path.name == "policy.yaml":
                 continue
-            data = _read_yaml(path, problems, f"targets/{year}/{path.name}")
+            data = _read_yaml(path, problems, f"targets/{year}/{path.name}", cache)
             if isinstance(data, dict):
                 for t in _load_targets(path, year, data, problems):
                     if t.kpi_id in targets[year]:
                         problems.append(problem("catalog-duplicate-id", {"file": path.name}, kpi_id=t.kpi_id))
                     targets[year][t.kpi_id] = t
+    cache.save()
     return Catalog(tuple(agencies), tuple(kpis), targets), problems
 
 

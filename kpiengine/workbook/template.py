@@ -17,11 +17,12 @@ from fractions import Fraction
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.cell import Cell
+from openpyxl.cell import Cell, MergedCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..engine import Engine
@@ -118,7 +119,28 @@ class _Sheet:
         return c
 
     def merge(self, row: int, first: int, last: int) -> None:
-        self.ws.merge_cells(start_row=row, start_column=first, end_row=row, end_column=last)
+        """``ws.merge_cells`` for one row, giving the covered cells the anchor's outer edges directly.
+
+        openpyxl's own merge adds each edge with ``cell.border += …`` (a new Border per cell and side),
+        which was most of ``kpi template --all``; the cells come out the same.
+        """
+        ws = self.ws
+        ref = f"{get_column_letter(first)}{row}:{get_column_letter(last)}{row}"
+        ws.merged_cells.add(MergedCellRange(ws, ref))
+        edge = ws.cell(row=row, column=first).border
+        sides = {n: getattr(edge, n) for n in ("top", "bottom") if getattr(edge, n) and getattr(edge, n).style is not None}
+        right = edge.right if edge.right and edge.right.style is not None else None
+        middle = Border(**sides) if sides else None
+        end = Border(**sides, right=right) if sides or right else None
+        for col in range(first + 1, last + 1):
+            cell = MergedCell(ws, row=row, column=col)
+            covered = ws._cells.get((row, col))
+            if covered is not None and covered.has_style:  # keep its lock (the narrative stays editable)
+                cell.protection = covered.protection.copy()
+            ws._cells[(row, col)] = cell
+            border = end if col == last else middle
+            if border is not None:
+                cell.border = border
 
 
 def _validations(ws: Worksheet) -> dict[str, DataValidation]:
