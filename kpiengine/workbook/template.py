@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Mapping
+from copy import copy
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -136,7 +137,7 @@ class _Sheet:
             cell = MergedCell(ws, row=row, column=col)
             covered = ws._cells.get((row, col))
             if covered is not None and covered.has_style:  # keep its lock (the narrative stays editable)
-                cell.protection = covered.protection.copy()
+                cell.protection = copy(covered.protection)
             ws._cells[(row, col)] = cell
             border = end if col == last else middle
             if border is not None:
