@@ -22,7 +22,12 @@ WORKBOOK_CATALOGUE: dict[str, tuple[str, str]] = {
     "wb-macro": ("error", "檔案含有巨集（.xlsm 或 vbaProject.bin），基於資訊安全不予受理；"
                           "請另存為不含巨集之「Excel 活頁簿（.xlsx）」"),
     "wb-zip-bomb": ("error", "檔案解壓縮後異常龐大（{detail}），疑似惡意檔案，不予受理"),
+    "wb-active-content": ("error", "活頁簿含有{detail}，基於資訊安全不予受理；請刪除該公式或連結，改填數值後另存再上傳"),
     "wb-unreadable": ("error", "無法開啟活頁簿：{detail}"),
+    "wb-sheet-too-large": ("error", "工作表「{sheet}」的資料範圍異常龐大（最後一列為第 {rows} 列、共 {cells} 個儲存格；"
+                                    "上限 {max_rows} 列、{max_cells} 格），不予讀取；請刪除多餘的列與欄後另存再上傳"),
+    "wb-hidden-sheet": ("error", "隱藏的工作表「{sheet}」含有填報列（{cell}），其數值看不到也無法核對，不予匯入；"
+                                "請刪除該工作表，或取消隱藏並移回「關鍵績效指標填報」工作表"),
     # identity: which agency, year and template the workbook is for
     "wb-meta-missing": ("error", "找不到填報表識別資料（隱藏工作表「{sheet}」或其中的「{field}」），"
                                  "請使用本系統產製之填報表，勿複製貼上到新檔案"),
@@ -39,10 +44,17 @@ WORKBOOK_CATALOGUE: dict[str, tuple[str, str]] = {
     "wb-kpi-unknown": ("error", "指標代碼 {kpi_id} 不屬於{agency}的指標目錄{extra}"),
     "wb-input-row-missing": ("error", "指標 {kpi_id} 缺少填報項目「{label}」（{symbol}）的列（可能被刪除）"),
     "wb-input-unknown": ("error", "指標 {kpi_id} 沒有填報項目「{symbol}」"),
+    "wb-layout-changed": ("error", "{key} 這一列的欄位被搬動（「應填內容」應為「{expected}」，現為「{found}」），"
+                                   "無法確定填報值是否在 {cell}；請勿在 A 至 F 欄之間插入或刪除欄，請使用原始填報表"),
     "wb-key-duplicate": ("error", "系統代碼 {key} 重複出現（另見 {other}），請勿複製列"),
     # values
+    "wb-hidden-input": ("error", "「{label}」的填報值位於被隱藏的列或欄（{cell}），填報人與審查人都看不到；請取消隱藏並確認數值"),
+    "wb-note-ignored": ("warning", "第 {row} 列不是填報表原有的列，其文字「{text}」未匯入（指標 {kpi_id} 附近）；"
+                                   "說明文字請寫在該指標的「績效衡量暨達成情形分析」欄"),
     "wb-not-number": ("error", "「{label}」應填{kind}，但填的是「{value}」"),
     "wb-number-refused": ("error", "「{label}」的值「{value}」無法接受：{reason}"),
+    "wb-display-differs": ("error", "「{label}」儲存格顯示為「{shown}」，但存的數值是 {value}（儲存格格式隱藏了部分位數）；"
+                                    "計分以存的數值為準，請改填顯示的數值，或將儲存格格式改為「通用格式」後確認"),
     "wb-negative": ("error", "「{label}」不可為負數（填的是 {value}）"),
     "wb-not-integer": ("error", "「{label}」應為整數（填的是 {value}）"),
     "wb-rank-range": ("error", "「{label}」為名次或級別，須為 1 以上的整數（第1級填 1；填的是 {value}）"),

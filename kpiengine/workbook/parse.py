@@ -2,19 +2,28 @@
 
 The workbook is streamed (read-only mode) with formulas, to see which cells hold one; only if
 some do is it opened again with cached values (``data_only``), so a formula whose cached value is
-missing is reported instead of read as empty. Cells are found by their machine keys (``moj.8.1:effective``) and the value column by its
-header text, so rows and columns may move without breaking the import.
+missing is reported instead of read as empty.
+
+What is read is what the clerk sees: a row is found by its machine key in column A and its value
+is taken from the template's value column (``layout.COL_VALUE``) — never from a column some header
+text points to. Before a sheet is iterated its XML is scanned once (streaming, bounded by the
+unpacked size) for the rows and cells that exist and for hidden rows and columns: a sheet beyond
+``MAX_SHEET_ROWS`` / ``MAX_SHEET_CELLS`` is refused without being iterated, keys on a hidden or
+very hidden sheet and values in hidden rows or columns are errors, and text typed into rows the
+template does not have is reported instead of dropped.
 """
 
 from __future__ import annotations
 
+import re
 import warnings
+import zipfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import coordinate_to_tuple, get_column_letter
 
 from ..messages import Problem
 from . import layout as L
@@ -35,6 +44,7 @@ class KeyedCell:
     value: Any  # cached value (data_only)
     number_format: str | None
     formula: str | None  # the formula text if the cell holds one
+    kind: Any = None  # the locked "kind of value" cell of the row (checked against the catalog: layout intact)
 
     @property
     def where(self) -> str:
@@ -50,6 +60,8 @@ class ParsedWorkbook:
     cells: list[KeyedCell] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     readable: bool = False
+    hidden: list[tuple[str, str, str]] = field(default_factory=list)  # (sheet, cell, key) of values nobody sees
+    stray: list[tuple[str, str, str, str]] = field(default_factory=list)  # (sheet, cell, text, kpi id) in rows not ours
 
 
 def _formula_text(cell: Any) -> str | None:
@@ -94,56 +106,133 @@ def parse_workbook(path: Path, limits: Limits | None = None) -> ParsedWorkbook:
     return out
 
 
+@dataclass(frozen=True)
+class SheetFacts:
+    """What the sheet's XML holds, from one streaming scan: size, and what is hidden."""
+
+    last_row: int = 0  # the last row with a cell
+    cells: int = 0
+    hidden_rows: frozenset[int] = frozenset()
+    hidden_cols: frozenset[int] = frozenset()
+
+
+_ROW_TAG = re.compile(rb"<(?:[a-z]+:)?row\b([^>]*?)(/?)>")
+_COL_TAG = re.compile(rb"<(?:[a-z]+:)?col\b([^>]*)>")
+_ATTR = re.compile(rb'\b(r|hidden|ht|min|max|width)="([^"]*)"')
+_CELL_TAG = re.compile(rb"<(?:[a-z]+:)?c[\s>]")
+
+
+def sheet_facts(archive: zipfile.ZipFile, member: str) -> SheetFacts:
+    """Scan one sheet's XML in chunks: rows and cells present, hidden rows (hidden / height 0) and columns."""
+    hidden_rows: set[int] = set()
+    hidden_cols: set[int] = set()
+    last_row = cells = 0
+    tail = b""
+    with archive.open(member) as fh:
+        while chunk := fh.read(1 << 20):
+            text = tail + chunk
+            cut = text.rfind(b"<")  # keep a tag split across chunks for the next round
+            body, tail = (text[:cut], text[cut:]) if cut > 0 else (text, b"")
+            cells += len(_CELL_TAG.findall(body))
+            for m in _ROW_TAG.finditer(body):
+                attrs = dict(_ATTR.findall(m.group(1)))
+                try:
+                    r = int(attrs.get(b"r", b"0"))
+                except ValueError:
+                    continue
+                if not m.group(2):  # <row …> with cells, not an empty <row …/>
+                    last_row = max(last_row, r)
+                if attrs.get(b"hidden") in (b"1", b"true") or attrs.get(b"ht") in (b"0", b"0.0"):
+                    hidden_rows.add(r)
+            for m in _COL_TAG.finditer(body):
+                attrs = dict(_ATTR.findall(m.group(1)))
+                if attrs.get(b"hidden") in (b"1", b"true") or attrs.get(b"width") in (b"0", b"0.0"):
+                    try:
+                        lo, hi = int(attrs.get(b"min", b"0")), int(attrs.get(b"max", b"0"))
+                    except ValueError:
+                        continue
+                    hidden_cols.update(range(max(lo, 1), min(hi, L.READ_COLS) + 1))
+    return SheetFacts(last_row, cells, frozenset(hidden_rows), frozenset(hidden_cols))
+
+
+def _info_row(label: object) -> bool:
+    return isinstance(label, str) and (label.strip() in L.INFO_LABELS or label.strip().endswith(L.INFO_SUFFIX))
+
+
 def _scan(wb, out: ParsedWorkbook) -> None:
     """One streaming pass over every sheet: metadata, then keyed rows and their value cells."""
     if L.META_SHEET in wb.sheetnames:
         out.meta_sheet_found = True
         ws = wb[L.META_SHEET]
         ws.reset_dimensions()
-        for row in ws.iter_rows(max_col=2):
+        for n, row in enumerate(ws.iter_rows(max_col=2), start=1):
+            if n > 200:  # the template writes seven rows
+                break
             k = row[0].value if row else None
             v = row[1].value if len(row) > 1 else None
             if isinstance(k, str) and k.strip():
                 out.meta[k.strip()] = v
-                out.meta_cells[k.strip()] = f"B{row[0].row}"
+                out.meta_cells[k.strip()] = f"B{n}"
     for ws in wb.worksheets:
         if ws.title == L.META_SHEET:
             continue
-        ws.reset_dimensions()  # never trust the stored <dimension>: some writers get it wrong
-        value_col: int | None = None
-        for row in ws.iter_rows():
-            key_cell = None
-            for c in row:
-                v = getattr(c, "value", None)
-                if v is None:
-                    continue
-                if value_col is None and isinstance(v, str) and v.strip() == L.VALUE_HEADER:
-                    value_col = c.column
-                if key_cell is None and L.parse_key(v):
-                    key_cell = c
-            if key_cell is None:
+        facts = sheet_facts(wb._archive, ws._worksheet_path)
+        if facts.last_row > L.MAX_SHEET_ROWS or facts.cells > L.MAX_SHEET_CELLS:
+            out.problems.append(wb_problem("wb-sheet-too-large", {"file": out.path.name, "sheet": ws.title},
+                                           sheet=ws.title, rows=f"{facts.last_row:,}", cells=f"{facts.cells:,}",
+                                           max_rows=f"{L.MAX_SHEET_ROWS:,}", max_cells=f"{L.MAX_SHEET_CELLS:,}"))
+            continue
+        ws.reset_dimensions()  # never trust the stored <dimension>: the scan above counted what exists
+        visible = getattr(ws, "sheet_state", "visible") == "visible"
+        current_kpi: str | None = None
+        key_col = L.COL_KEY
+        for r, row in enumerate(ws.iter_rows(max_col=L.READ_COLS), start=1):
+            if r > facts.last_row:
+                break
+            values = [getattr(c, "value", None) for c in row]
+            found = next(((n, L.parse_key(v)) for n, v in enumerate(values, start=1) if L.parse_key(v)), None)
+            if found is None:
+                label = values[key_col] if len(values) > key_col else None
+                if visible and current_kpi is not None and not _info_row(label):
+                    for col, v in enumerate(values, start=1):
+                        if v is not None and str(v).strip():
+                            out.stray.append((ws.title, f"{get_column_letter(col)}{r}", str(v).strip(), current_kpi))
+                            break
                 continue
-            kpi_id, field_name = L.parse_key(key_cell.value)
-            col = value_col if value_col not in (None, key_cell.column) else key_cell.column + 2
+            key_col, (kpi_id, field_name) = found
+            current_kpi = kpi_id
+            key_text = values[key_col - 1].strip()
+            coord = f"{get_column_letter(key_col)}{r}"
+            if not visible:
+                out.problems.append(wb_problem("wb-hidden-sheet", {"file": out.path.name, "sheet": ws.title, "cell": coord},
+                                               sheet=ws.title, cell=coord))
+                break
+            col = key_col + (L.COL_VALUE - L.COL_KEY)
+            kind_col = key_col + (L.COL_KIND - L.COL_KEY)
             cell = row[col - 1] if len(row) >= col else None
             raw = getattr(cell, "value", None)
+            where = f"{get_column_letter(col)}{r}"
+            if raw is not None and str(raw).strip() and (r in facts.hidden_rows or col in facts.hidden_cols):
+                out.hidden.append((ws.title, where, key_text))
+                raw = None  # never scored: reported as an error instead
             out.cells.append(KeyedCell(
-                key=key_cell.value.strip(), kpi_id=kpi_id, field=field_name, sheet=ws.title,
-                key_cell=key_cell.coordinate, cell=f"{get_column_letter(col)}{key_cell.row}",
-                value=raw, number_format=getattr(cell, "number_format", None) or "General",
-                formula=_formula_text(cell)))
+                key=key_text, kpi_id=kpi_id, field=field_name, sheet=ws.title, key_cell=coord, cell=where, value=raw,
+                number_format=getattr(cell, "number_format", None) or "General", formula=_formula_text(cell),
+                kind=values[kind_col - 1] if len(values) >= kind_col else None))
 
 
 def _values_at(wb, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    """Cached values of the wanted cells (all in the value column, within rows already bounded by the scan)."""
     out: dict[tuple[str, str], Any] = {}
     sheets = {s for s, _ in wanted}
     for ws in wb.worksheets:
         if ws.title not in sheets:
             continue
+        last = max(coordinate_to_tuple(c)[0] for s, c in wanted if s == ws.title)
         ws.reset_dimensions()
-        for row in ws.iter_rows():
-            for c in row:
-                coord = getattr(c, "coordinate", None)
-                if coord and (ws.title, coord) in wanted:
-                    out[ws.title, coord] = c.value
+        for r, row in enumerate(ws.iter_rows(max_col=L.READ_COLS, max_row=last), start=1):
+            for col, c in enumerate(row, start=1):
+                coord = f"{get_column_letter(col)}{r}"
+                if (ws.title, coord) in wanted:
+                    out[ws.title, coord] = getattr(c, "value", None)
     return out

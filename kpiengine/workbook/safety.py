@@ -1,13 +1,16 @@
 """Gatekeeping of uploaded files before openpyxl touches them.
 
 An upload is untrusted: it may be a renamed .xls, an encrypted file (OLE compound document), a
-macro-enabled workbook, or a zip bomb. Each is refused with a Chinese message and a stable code,
-looking only at the file size, the signature and the zip directory (never decompressing).
+macro-enabled workbook, a zip bomb, or a workbook that reaches outside itself (external links,
+data connections, WEBSERVICE / DDE formulas anywhere, not only in input cells). Each is refused
+with a Chinese message and a stable code, looking at the file size, the signature and the zip
+directory first, then streaming the formula text of the sheets (bounded by the unpacked size).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,11 +85,56 @@ def check_file(path: Path, limits: Limits | None = None) -> list[Problem]:
         return [wb_problem("wb-not-xlsx", loc, detail="此為 OpenDocument 試算表（.ods），請另存為 .xlsx")]
     if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
         return [wb_problem("wb-not-xlsx", loc, detail="壓縮檔內沒有 Excel 活頁簿內容（可能是 Word、其他壓縮檔）")]
-    with zipfile.ZipFile(path) as zf, zf.open("[Content_Types].xml") as fh:
-        content_types = fh.read(200_000)
-    if b"macroEnabled" in content_types:
-        return [wb_problem("wb-macro", loc)]
+    with zipfile.ZipFile(path) as zf:
+        with zf.open("[Content_Types].xml") as fh:
+            content_types = fh.read(200_000)
+        if b"macroEnabled" in content_types:
+            return [wb_problem("wb-macro", loc)]
+        active = active_content(zf)
+    if active:
+        return [wb_problem("wb-active-content", loc, detail=active)]
     return []
+
+
+# Parts that make a workbook reach outside itself: links to other files, data connections (web
+# queries, DDE, ODBC), and formulas that fetch or run (WEBSERVICE, DDE's app|topic!item, CALL …).
+LINK_PARTS = ("xl/externallinks/", "xl/connections.xml", "xl/querytables/", "customxml/")
+ACTIVE_FUNCTIONS = re.compile(rb"(?i)\b(WEBSERVICE|FILTERXML|IMPORTXML|IMPORTDATA|IMPORTHTML|IMPORTRANGE|IMPORTFEED"
+                              rb"|CALL|REGISTER|REGISTER\.ID|EXEC|RTD|DDE|DDEAUTO|INFO|HYPERLINK)\s*\(")
+DDE_LINK = re.compile(rb"[A-Za-z0-9_.\-]+\|'?[^'<]*'?!")  # app|topic!item
+EXTERNAL_REF = re.compile(rb"\[\d+\]|'?(?:file|https?|ftp)://", re.I)
+FORMULA_TEXT = re.compile(rb"<(?:[a-z]+:)?(?:f|definedName)\b[^>]*>([^<]{1,100000})</", re.S)
+SCANNED_PARTS = re.compile(r"^xl/(worksheets/[^/]+\.xml|workbook\.xml|chartsheets/[^/]+\.xml)$", re.I)
+CHUNK = 1 << 20
+
+
+def active_content(zf: zipfile.ZipFile) -> str | None:
+    """What in the workbook reaches outside it (Chinese, naming the part), or None. Reads in chunks."""
+    for info in zf.infolist():
+        name = info.filename.lower()
+        if name.startswith(LINK_PARTS) and not name.endswith("/"):
+            return f"外部連結或資料連線（{info.filename}）"
+        if name.endswith(".rels"):
+            with zf.open(info) as fh:
+                rels = fh.read(1_000_000)
+            if b'TargetMode="External"' in rels and (b"externalLink" in rels or b"oleObject" in rels
+                                                     or b"attachedTemplate" in rels or b"frame" in rels):
+                return f"指向外部檔案的關聯（{info.filename}）"
+    for info in zf.infolist():
+        if not SCANNED_PARTS.match(info.filename):
+            continue
+        tail = b""
+        with zf.open(info) as fh:
+            while chunk := fh.read(CHUNK):
+                text = tail + chunk
+                for m in FORMULA_TEXT.finditer(text):
+                    formula = m.group(1)
+                    found = ACTIVE_FUNCTIONS.search(formula) or DDE_LINK.search(formula) or EXTERNAL_REF.search(formula)
+                    if found:
+                        shown = found.group(0).decode("utf-8", "replace")[:40]
+                        return f"會連線或執行外部程式的公式「{shown}」（{info.filename}）"
+                tail = text[-200_000:]
+    return None
 
 
 def _looks_like_text(head: bytes) -> bool:

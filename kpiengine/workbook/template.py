@@ -34,8 +34,7 @@ from . import layout as L
 CHINESE_NUMERALS = "〇一二三四五六七八九十"
 MAX_ROW_HEIGHT = 409  # points; Excel's limit
 
-# column letters of the data sheet
-COL_KEY, COL_LABEL, COL_VALUE, COL_UNIT, COL_KIND, COL_NOTE = 1, 2, 3, 4, 5, 6
+COL_KEY, COL_LABEL, COL_VALUE, COL_UNIT, COL_KIND, COL_NOTE = L.COL_KEY, L.COL_LABEL, L.COL_VALUE, L.COL_UNIT, L.COL_KIND, L.COL_NOTE
 WIDTHS = {COL_KEY: 24, COL_LABEL: 46, COL_VALUE: 18, COL_UNIT: 10, COL_KIND: 24, COL_NOTE: 40}
 
 FILL_INPUT = PatternFill("solid", fgColor="FFF2CC")
@@ -247,7 +246,8 @@ def _write_cover(s: _Sheet, name: str, code: str, year: int, n_kpis: int, sample
         "「初核燈號」請自下拉選單選擇 綠燈／黃燈／紅燈／白燈；「績效衡量暨達成情形分析」請以文字說明達成情形。",
         "A 欄「系統代碼」供系統匯入使用，請勿修改或刪除；請勿新增、刪除、搬移列或工作表，也不要複製到其他檔案填寫。",
         "請存為「Excel 活頁簿（.xlsx）」後上傳；請勿存成 .xls、含巨集之 .xlsm，也不要設定開啟密碼。",
-        "上傳前可先以 kpi validate 檢查，系統會一次列出所有問題及所在儲存格。",
+        "上傳後系統會立即檢查，一次列出所有問題及所在儲存格（工作表!儲存格）；有錯誤時不會收件，請依訊息修正後重新上傳。"
+        "若有「可能改變燈號」的警告（例如百分比填成小數），請確認數值無誤後勾選確認再提交。",
     ]
     for n, text in enumerate(steps, start=1):
         s.put(row, 1, f"{n}.", align=Alignment(horizontal="right", vertical="top"))

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..engine import AgencyInputs, Engine
 from ..evaluation import State, evaluate_kpi
-from ..messages import Problem
+from ..messages import Problem, shorten
 from ..model import Kpi, Target
 from ..numbers import display, fraction_text
 from . import layout as L
@@ -32,6 +32,48 @@ RATING_ALIASES = {
     **{label[0]: label for label in L.RATING_LABELS},
     "green": "綠燈", "yellow": "黃燈", "red": "紅燈", "white": "白燈",
 }
+
+
+# Warnings that, if right, mean the value scored is not the one meant — and so the light is wrong:
+# a percent typed as a fraction (0.9 for 90%) scores 45.95% 白燈, a value far from the past is
+# usually a unit slip. ``kpi submit`` refuses them unless acknowledged (--confirm-warnings).
+CONFIRM_CODES = frozenset({"wb-percent-fraction", "wb-outlier"})
+
+# Repeated problems of one code are shown once, with every cell, so that one error is not buried
+# under a dozen identical warnings (a forgotten 初核 column). Code → what the group says.
+GROUPED = {
+    "wb-rating-missing": "已填數據但未選初核燈號",
+    "wb-not-given": "未填報，將標示為「無資料」",
+    "wb-percent-format": "儲存格為百分比格式，以百分數匯入",
+    "wb-note-ignored": "有不屬於填報表的列，其文字未匯入；說明文字請寫在「績效衡量暨達成情形分析」欄",
+    "wb-formula": "為公式，以計算結果匯入；建議直接填數值",
+}
+GROUP_FROM = 3
+
+
+def group_repeats(problems: list[Problem]) -> list[Problem]:
+    """Errors first, then warnings, then notes; ``GROUP_FROM`` or more of a groupable code become one problem."""
+    counts: dict[str, int] = {}
+    for p in problems:
+        counts[p.code] = counts.get(p.code, 0) + 1
+    out: list[Problem] = []
+    done: set[str] = set()
+    for p in problems:
+        if p.code not in GROUPED or counts[p.code] < GROUP_FROM:
+            out.append(p)
+            continue
+        if p.code in done:
+            continue
+        done.add(p.code)
+        same = [q for q in problems if q.code == p.code]
+        where = [f"{q.location.get('cell', '')}（{q.location.get('kpi', '')}）" for q in same]
+        kpis = sorted({str(q.location["kpi"]) for q in same if q.location.get("kpi")})
+        message = f"共 {len(same)} 處{GROUPED[p.code]}：" + "、".join(where[:30]) + ("等" if len(where) > 30 else "")
+        out.append(Problem(p.code, message, p.severity,
+                           {"file": p.location.get("file"), "sheet": p.location.get("sheet"), "count": len(same),
+                            "cells": [q.location.get("cell") for q in same], "kpis": kpis}))
+    order = {"error": 0, "warning": 1}
+    return sorted(out, key=lambda q: order.get(q.severity, 2))
 
 
 @dataclass
@@ -55,6 +97,11 @@ class Validation:
     @property
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def needs_confirmation(self) -> list[Problem]:
+        """Warnings that would change a light if the value is wrong: submitting needs an explicit acknowledgement."""
+        return [p for p in self.problems if p.code in CONFIRM_CODES]
 
     @property
     def ok(self) -> bool:
@@ -90,7 +137,12 @@ def validate_workbook(path: Path, engine: Engine, year: int | None = None, agenc
         return result
     kpis = engine.catalog.kpis_of(result.agency_code)
     by_key = _check_structure(parsed, engine, kpis, result)
+    _check_unseen(parsed, engine, result)
     values, ratings, narratives = _read_values(parsed, engine, kpis, result.year, by_key, result)
+    result.problems = group_repeats(result.problems)
+    for p in result.problems:  # services.submit_workbook refuses these unless confirmed (--confirm-warnings)
+        if p.code in CONFIRM_CODES:
+            p.location["confirm"] = True
     if not fatal:
         result.inputs = AgencyInputs(result.agency_code, result.year, values, source=str(path),
                                      self_ratings=ratings, narratives=narratives, sample=result.kind == L.KIND_SAMPLE)
@@ -163,6 +215,20 @@ def _check_identity(parsed: ParsedWorkbook, engine: Engine, year: int | None, ag
     return fatal
 
 
+def _check_unseen(parsed: ParsedWorkbook, engine: Engine, result: Validation) -> None:
+    """Values in hidden rows or columns (errors) and text in rows the template does not have (warnings)."""
+    add = result.problems.append
+    for sheet, cell, key in parsed.hidden:
+        kpi_id, field_name = L.parse_key(key)
+        kpi = engine.catalog.kpi(kpi_id)
+        inp = kpi.input(field_name) if kpi else None
+        label = inp.label if inp else {L.RATING: "初核燈號", L.NARRATIVE: "績效衡量暨達成情形分析"}.get(field_name, key)
+        add(wb_problem("wb-hidden-input", _loc(parsed.path, sheet, cell, kpi=kpi_id, key=key), label=label, cell=cell))
+    for sheet, cell, text, kpi_id in parsed.stray:
+        add(wb_problem("wb-note-ignored", _loc(parsed.path, sheet, cell, kpi=kpi_id),
+                       row=cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), text=shorten(text, 40), kpi_id=kpi_id))
+
+
 def _check_structure(parsed: ParsedWorkbook, engine: Engine, kpis: tuple[Kpi, ...],
                      result: Validation) -> dict[str, KeyedCell]:
     """Keys: duplicated, unknown, missing. Returns the first cell of each key."""
@@ -189,6 +255,9 @@ def _check_structure(parsed: ParsedWorkbook, engine: Engine, kpis: tuple[Kpi, ..
             continue
         if not c.field.startswith("#") and kpi.input(c.field) is None:
             add(wb_problem("wb-input-unknown", loc, kpi_id=kpi.id, symbol=c.field))
+        elif not c.field.startswith("#") and str(c.kind or "").strip() != kpi.input(c.field).domain.label:
+            add(wb_problem("wb-layout-changed", _loc(path, c.sheet, c.cell, key=c.key), key=c.key, cell=c.cell,
+                           expected=kpi.input(c.field).domain.label, found=shorten(str(c.kind or "（空白）"))))
     first_key: dict[str, str] = {}  # kpi id → its first key (one pass, not a scan of every key per KPI)
     for k, c in by_key.items():
         first_key.setdefault(c.kpi_id, k)
@@ -252,9 +321,11 @@ def _read_values(parsed: ParsedWorkbook, engine: Engine, kpis: tuple[Kpi, ...], 
         n = by_key.get(L.key(kpi.id, L.NARRATIVE))
         if n is not None and n.value is not None and str(n.value).strip():
             narratives[kpi.id] = str(n.value).strip()
-        if not given:
-            mark = by_key.get(L.key(kpi.id, L.KPI_MARK))
-            add(wb_problem("wb-not-given", _loc(path, mark.sheet if mark else None, mark.key_cell if mark else None,
+        if not given:  # reported at the input cells the clerk would fill, not at the KPI's title row
+            cells = [by_key[L.key(kpi.id, i.symbol)] for i in kpi.inputs if L.key(kpi.id, i.symbol) in by_key]
+            mark = cells[0] if cells else by_key.get(L.key(kpi.id, L.KPI_MARK))
+            add(wb_problem("wb-not-given", _loc(path, mark.sheet if mark else None,
+                                                ",".join(c.cell for c in cells) if cells else (mark.key_cell if mark else None),
                                                 kpi=kpi.id), kpi_id=kpi.id, name=kpi.name))
             continue
         missing = [i for i in kpi.inputs if i.symbol not in given and L.key(kpi.id, i.symbol) in by_key]

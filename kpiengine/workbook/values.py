@@ -19,7 +19,7 @@ from typing import Any
 
 from ..messages import shorten
 from ..model import Domain, Input
-from ..numbers import MAX_TEXT_LENGTH, NumberError, fraction_text, parse_number
+from ..numbers import MAX_TEXT_LENGTH, NumberError, fraction_text, parse_number, to_decimal
 
 MAX_CELL_TEXT = MAX_TEXT_LENGTH + 20  # a number, a unit and spaces
 PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
@@ -64,6 +64,41 @@ def is_percent_format(number_format: str | None) -> bool:
     return "%" in fmt
 
 
+def displayed(number: Fraction, number_format: str | None) -> str | None:
+    """What a number format shows for ``number`` when it hides digits (rounds, scales, hides), else None.
+
+    Covers the formats clerks meet: fixed decimals (``0``, ``#,##0``, ``0.0``), percent, thousands
+    scaling (``#,##0,``) and empty sections (``;;;``). General and unrecognised formats return None:
+    they show what was typed.
+    """
+    if not number_format or number_format.strip().lower() == "general" or "@" in number_format:
+        return None
+    sections = number_format.split(";")
+    section = sections[0]
+    if number < 0 and len(sections) > 1:
+        section = sections[1]
+    elif number == 0 and len(sections) > 2:
+        section = sections[2]
+    fmt = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.', "", section)
+    if not fmt.strip() or not re.search(r"[0#?]", fmt):
+        return "" if not fmt.strip() else None  # ;;; shows nothing at all
+    if re.search(r"[eE][+-]|[ymdhs]", fmt):
+        return None  # scientific notation, dates: not for these cells
+    scaled = abs(number)
+    if "%" in fmt:
+        scaled *= 100
+    body = re.search(r"[0#?,.]+", fmt).group(0)
+    integer, _, decimals = body.partition(".")
+    scaled /= Fraction(1000) ** (len(integer) - len(integer.rstrip(",")))  # trailing commas scale by 1000
+    places = sum(1 for ch in decimals if ch in "0#?")
+    rounded = to_decimal(scaled, places)
+    if Fraction(rounded) == scaled:
+        return None
+    text = f"{rounded:,.{places}f}" if "," in integer.rstrip(",") else f"{rounded:.{places}f}"
+    sign = "-" if number < 0 and (len(sections) == 1 or "-" in fmt) else ""
+    return sign + text + ("%" if "%" in fmt else "")
+
+
 def normalise_text(text: str) -> str:
     """NFKC (full-width digits, ％, ，), unify minus signs, drop all spaces."""
     s = unicodedata.normalize("NFKC", text)
@@ -101,6 +136,13 @@ def _to_number(value: Any, number_format: str | None, ctx: _Ctx) -> Fraction | N
         except NumberError as exc:
             ctx.shown = "無限大或非數字" if isinstance(value, float) and not math.isfinite(value) else shorten(repr(value))
             ctx.errors.append(("wb-number-refused", ctx.params(reason=str(exc))))
+            return None
+        shown = displayed(number, number_format)
+        if shown is not None:  # the cell shows something else than what it holds: what is seen must be what is scored
+            if inp.domain is Domain.COUNT and number.denominator != 1:  # one error saying both
+                ctx.errors.append(("wb-not-integer", ctx.params(value=f"{fraction_text(number)}，儲存格卻顯示為 {shown}")))
+                return number
+            ctx.errors.append(("wb-display-differs", ctx.params(shown=shown or "（空白）", value=fraction_text(number))))
             return None
         if is_percent_format(number_format):
             if inp.domain not in PERCENT_DOMAINS:
