@@ -144,7 +144,7 @@ def _print_scores(engine: Engine, result: YearScores, fmt: Format, places: int) 
         s = i.score
         light = s.light.label if s.light else State(s.state).label
         review = i.review.light.label if i.review and i.review_state is ReviewState.REVIEWED else i.review_state.label
-        if s.state is State.NOT_SUBMITTED:
+        if s.state is State.NOT_SUBMITTED or i.sample:  # nothing to review: 未繳交, or 範例資料 (never official)
             review = "—"
         rows.append([i.kpi.id, output.clip(i.kpi.name, 26),
                      display(s.actual, places) + (i.kpi.unit if s.actual is not None else ""),
@@ -158,7 +158,7 @@ def _print_scores(engine: Engine, result: YearScores, fmt: Format, places: int) 
     counts = Counter(i.score.light.label if i.score.light else State(i.score.state).label for i in items)
     order = [light.label for light in Light] + [state.label for state in State]
     summary = "，".join(f"{k} {counts[k]} 項" for k in order if counts[k])
-    reviews = Counter(i.review_state.label for i in items if i.submitted)
+    reviews = Counter(i.review_state.label for i in items if i.submitted and not i.sample)
     review_order = [st.label for st in ReviewState]
     summary += "；複核：" + "，".join(f"{k} {reviews[k]} 項" for k in review_order if reviews[k]) if reviews else ""
     typer.echo("\n" + ("【範例資料】" if result.sample else "") + summary)
