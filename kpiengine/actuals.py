@@ -17,10 +17,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from .engine import AgencyInputs
 from .numbers import NumberError, parse_number
+from .yamlfile import YamlError, load_yaml
 
 
 class ActualsError(ValueError):
@@ -28,11 +27,17 @@ class ActualsError(ValueError):
 
 
 def read_plain(path: Path) -> AgencyInputs:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        data = load_yaml(path) or {}
+    except YamlError as exc:
+        raise ActualsError(str(exc)) from None
     if not isinstance(data, dict) or "agency_code" not in data or "year" not in data:
         raise ActualsError(f"{path.name}：缺少 agency_code 或 year")
     values = {}
-    for kpi_id, row in (data.get("values") or {}).items():
+    rows = data.get("values") or {}
+    if not isinstance(rows, dict) or not all(isinstance(r, dict) or r is None for r in rows.values()):
+        raise ActualsError(f"{path.name}：values 必須是「指標代碼: {{代號: 數值}}」的對照表")
+    for kpi_id, row in rows.items():
         values[str(kpi_id)] = {}
         for symbol, raw in (row or {}).items():
             if raw is None:
@@ -42,7 +47,11 @@ def read_plain(path: Path) -> AgencyInputs:
                 values[str(kpi_id)][str(symbol)] = parse_number(raw)
             except NumberError as exc:
                 raise ActualsError(f"{path.name}：{kpi_id} 的 {symbol} 無法接受：{exc}") from None
-    return AgencyInputs(str(data["agency_code"]), int(data["year"]), values, source=str(path))
+    try:
+        year = int(data["year"])
+    except (TypeError, ValueError):
+        raise ActualsError(f"{path.name}：year 必須是整數（民國年度）") from None
+    return AgencyInputs(str(data["agency_code"]), year, values, source=str(path))
 
 
 def read_plain_dir(directory: Path) -> list[AgencyInputs]:

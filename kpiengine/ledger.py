@@ -216,7 +216,8 @@ def iso_utc(moment: dt.datetime) -> str:
 
 
 def parse_as_of(text: str) -> dt.datetime:
-    """A point in time from the command line (see ``times.parse_moment``); LedgerError when unreadable."""
+    """A point in time from the command line (ISO or 民國 dates, Taipei time by default): see ``times``."""
+
     try:
         return parse_moment(text)
     except TimeError as exc:

@@ -82,7 +82,8 @@ class Problem:
 
 def shorten(text: str, size: int = 24) -> str:
     """A long text for a message: its start and its length, never the whole (possibly huge) text."""
-    return text if len(text) <= size else f"{text[:size]}…（共 {len(text):,} 字元）"
+    shown = text if len(text) <= size else f"{text[:size]}…（共 {len(text):,} 字元）"
+    return "".join(f"\\x{ord(c):02x}" if ord(c) < 32 or ord(c) == 127 else c for c in shown)  # control characters made visible
 
 
 def problem(code: str, location: dict[str, Any] | None = None, severity: str | None = None, **params: Any) -> Problem:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 
+from .freetext import FreeTextError, check_free_text
 from .numbers import fraction_text
 from .scoring import Light
 
@@ -81,5 +82,10 @@ def make_review(kpi_id: str, year: int, light: str, reason: str, reviewed_by: st
         chosen = labels[light]
     if not reason.strip():
         raise ReviewError("複核必須填寫理由（--reason）")
-    return Review(kpi_id, year, chosen, reason.strip(), reviewed_by.strip() or "未具名", reviewed_at,
+    try:  # a control character once broke every agency's report
+        reason = check_free_text(reason, "複核理由（--reason）")
+        reviewed_by = check_free_text(reviewed_by, "複核人員（--by）", 100)
+    except FreeTextError as exc:
+        raise ReviewError(str(exc)) from None
+    return Review(kpi_id, year, chosen, reason, reviewed_by or "未具名", reviewed_at,
                   version, judged_actual, judged_light, None if inputs is None else inputs_digest(inputs))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
@@ -60,6 +61,27 @@ def guarded(call: Callable[[], T]) -> T:
         fail(f"[{exc.code}] {exc}")
     except LedgerError as exc:
         fail(f"[ledger] {exc}")
+
+
+def output_folder(out: Path, option: str = "--out") -> Path:
+    """``out`` as a folder to write into (created if missing), or fail in Chinese: a file, unwritable, …"""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        fail(f"{option} 指定的「{out}」是檔案，不是資料夾；請指定輸出資料夾")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"無法建立輸出資料夾「{out}」（{exc.strerror or type(exc).__name__}）")
+    if not os.access(out, os.W_OK):
+        fail(f"沒有寫入輸出資料夾「{out}」的權限")
+    return out
+
+
+def require_folder(path: Path | None, option: str) -> Path | None:
+    """An existing folder given as ``option``, or fail in Chinese (a file, a missing path)."""
+    if path is not None and not Path(path).is_dir():
+        fail(f"{option} 指定的「{path}」{'是檔案，不是資料夾' if Path(path).exists() else '不存在'}")
+    return path
 
 
 def require_agency(engine: Engine, agency: str | None) -> str | None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,10 +16,11 @@ import typer
 from ..engine import Engine, ScoredKpi, kpi_record, score_record
 from ..evaluation import State
 from ..messages import shorten
-from ..numbers import NumberError, display, parse_number
+from ..numbers import NumberError, display, fraction_text, parse_number
 from ..review import ReviewState
 from ..scoring import Light
 from . import output
+from .language import KpiTyper
 
 if TYPE_CHECKING:
     from ..services import YearScores
@@ -34,30 +34,27 @@ from .common import (
     guarded,
     load_engine,
     require_agency,
+    require_year,
     resolve_ledger,
 )
 
-app = typer.Typer(
+app = KpiTyper(
     help="kpiengine：行政院施政計畫關鍵績效指標計分工具 — KPI catalog, workbooks and scoring for the Executive Yuan's annual plans.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
 )
 
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
+Format = output.Format
 
 
 @app.command("agencies")
-def agencies_cmd(root: RootOpt = None, json_out: Annotated[bool, typer.Option("--json", help="輸出 JSON")] = False) -> None:
+def agencies_cmd(root: RootOpt = None, fmt: output.FormatOpt = Format.table, json_out: output.JsonOpt = False) -> None:
     """列出目錄中的機關 List the agencies in the catalog."""
     engine = load_engine(root)
     rows = [{"code": a.code, "agency": a.name, "chapter": a.chapter, "goals": len(a.goals),
              "kpis": len(engine.catalog.kpis_of(a.code))} for a in engine.catalog.agencies]
-    if json_out:
-        typer.echo(output.to_json(rows))
+    if output.emit(output.chosen(fmt, json_out), rows, ["code", "agency", "chapter", "goals", "kpis"]):
         return
     typer.echo(output.table(["代碼", "機關", "章", "目標數", "指標數"],
                             [[r["code"], r["agency"], str(r["chapter"]), str(r["goals"]), str(r["kpis"])] for r in rows],
@@ -66,12 +63,15 @@ def agencies_cmd(root: RootOpt = None, json_out: Annotated[bool, typer.Option("-
 
 @app.command("list")
 def list_cmd(agency: AgencyOpt = None, year: YearOpt = 107, root: RootOpt = None,
-             json_out: Annotated[bool, typer.Option("--json", help="輸出 JSON 陣列 Print a JSON array.")] = False,
+             fmt: output.FormatOpt = Format.table, json_out: output.JsonOpt = False,
              notes: Annotated[bool, typer.Option("--notes", help="只列出原文有疑義的指標及其註記 Only KPIs with an ambiguity note, with the note.")] = False) -> None:
     """列出關鍵績效指標及年度目標值 List KPIs with the year's targets."""
     engine = load_engine(root)
     require_agency(engine, agency)
+    require_year(engine, year)
     kpis = engine.catalog.kpis_of(agency)
+    fmt = output.chosen(fmt, json_out)
+    json_out = fmt is not Format.table
     if notes:
         noted = []
         for k in kpis:
@@ -87,8 +87,19 @@ def list_cmd(agency: AgencyOpt = None, year: YearOpt = 107, root: RootOpt = None
                     typer.echo(f"  ※ {n}")
             typer.echo(f"\n共 {len(kpis)} 項指標有註記")
             return
-    if json_out:
+    if fmt is Format.json:
         typer.echo(output.to_json([kpi_record(k, engine.catalog.target(k.id, year)) for k in kpis]))
+        return
+    if fmt is Format.csv:
+        flat = []
+        for k in kpis:
+            t = engine.catalog.target(k.id, year)
+            flat.append({"id": k.id, "agency": k.agency, "agency_code": k.agency_code, "goal_no": k.goal_no,
+                         "kpi_no": k.kpi_no, "name": k.name, "direction": k.direction.value, "unit": k.unit,
+                         "target": fraction_text(t.value) if t else None, "target_text": t.text if t else None,
+                         "note": "；".join(n.strip() for n in (k.note, t.note if t else None) if n)})
+        output.emit(fmt, flat, ["id", "agency", "agency_code", "goal_no", "kpi_no", "name", "direction", "unit",
+                                "target", "target_text", "note"])
         return
     rows = []
     for k in kpis:
@@ -100,14 +111,15 @@ def list_cmd(agency: AgencyOpt = None, year: YearOpt = 107, root: RootOpt = None
 
 @app.command("check")
 def check_cmd(agency: AgencyOpt = None, root: RootOpt = None,
-              json_out: Annotated[bool, typer.Option("--json", help="輸出 JSON")] = False) -> None:
+              fmt: output.FormatOpt = Format.table, json_out: output.JsonOpt = False) -> None:
     """檢查整個目錄（格式、公式、代號、目標值、測試案例、原文對照、計分政策）Validate the whole catalog; exit 1 on any error."""
     engine = load_engine(root, strict=False)
     require_agency(engine, agency)
     problems = engine.check(agency)
     errors = [p for p in problems if p.is_error]
-    if json_out:
-        typer.echo(output.to_json([p.as_dict() for p in problems]))
+    if output.emit(output.chosen(fmt, json_out), [p.as_dict() for p in problems],
+                   ["severity", "code", "file", "kpi", "field", "message"]):
+        pass
     else:
         for p in problems:
             tag = "錯誤" if p.is_error else "警告"
@@ -207,12 +219,13 @@ def score_cmd(year: YearOpt = 107, agency: AgencyOpt = None, root: RootOpt = Non
 def eval_cmd(kpi_id: Annotated[str, typer.Argument(help="指標代碼 KPI id, e.g. moj.8.1")],
              values: Annotated[list[str] | None, typer.Argument(help="輸入值 SYMBOL=VALUE …（純數字 plain numbers only）")] = None,
              year: YearOpt = 107, root: RootOpt = None,
-             json_out: Annotated[bool, typer.Option("--json", help="輸出 JSON")] = False) -> None:
+             fmt: output.FormatOpt = Format.table, json_out: output.JsonOpt = False) -> None:
     """以命令列輸入值試算單一指標 Evaluate one KPI from SYMBOL=VALUE pairs."""
     engine = load_engine(root)
+    require_year(engine, year)
     kpi = engine.catalog.kpi(kpi_id)
     if kpi is None:
-        fail(f"找不到指標 {kpi_id}（請用 kpi list 查詢代碼）")
+        fail(f"找不到指標 {shorten(kpi_id)}（請用 kpi list 查詢代碼）")
     inputs = {}
     errors = []
     for pair in values or []:
@@ -238,8 +251,11 @@ def eval_cmd(kpi_id: Annotated[str, typer.Argument(help="指標代碼 KPI id, e.
     s = engine.score_one(kpi, year, inputs)
     item = ScoredKpi(kpi, engine.catalog.target(kpi.id, year), s, inputs)
     places = engine.policy(year).places
-    if json_out:
+    fmt = output.chosen(fmt, json_out)
+    if fmt is Format.json:
         typer.echo(output.to_json(score_record(item, places)))
+    elif fmt is Format.csv:
+        _print_scores([item], fmt, places)
     else:
         typer.echo(f"{kpi.id} {kpi.name}")
         for k, v in s.intermediates.items():

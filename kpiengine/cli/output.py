@@ -7,7 +7,12 @@ import io
 import json
 import unicodedata
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ..freetext import neutralise
 
 if TYPE_CHECKING:
     from ..messages import Problem
@@ -47,12 +52,41 @@ def to_json(data: Any) -> str:
 
 
 def to_csv(records: list[dict[str, Any]], columns: Sequence[str]) -> str:
+    """CSV for Excel on a Traditional-Chinese Windows: a UTF-8 BOM first, formula-like text neutralised."""
     buf = io.StringIO()
+    buf.write("\ufeff")
     writer = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore")
     writer.writeheader()
     for r in records:
-        writer.writerow({k: ("；".join(v) if isinstance(v, list) else v) for k, v in r.items()})
+        writer.writerow({k: neutralise("；".join(map(str, v)) if isinstance(v, list) else v) for k, v in r.items()})
     return buf.getvalue()
+
+
+class Format(StrEnum):
+    """How a listing is printed: one convention for every command (``--json`` stays as an alias)."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", help="輸出格式 table / json / csv.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="同 --format json（舊用法）Same as --format json.")]
+
+
+def chosen(fmt: Format, json_flag: bool) -> Format:
+    return Format.json if json_flag else fmt
+
+
+def emit(fmt: Format, records: list[dict[str, Any]], columns: Sequence[str]) -> bool:
+    """Print ``records`` as JSON or CSV and return True; False for table (the caller prints its own)."""
+    if fmt is Format.json:
+        typer.echo(to_json(records))
+        return True
+    if fmt is Format.csv:
+        typer.echo(to_csv(records, columns), nl=False)
+        return True
+    return False
 
 
 SEVERITY_TAGS = {"error": "錯誤", "warning": "警告", "info": "說明"}

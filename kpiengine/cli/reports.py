@@ -20,6 +20,7 @@ from .common import (
     fail,
     guarded,
     load_engine,
+    output_folder,
     require_agency,
     resolve_ledger,
 )
@@ -55,7 +56,7 @@ def register(app: typer.Typer) -> None:
         if not sample and result.not_submitted:
             typer.echo(f"未繳交機關 {len(result.not_submitted)} 個：" + "、".join(result.not_submitted), err=True)
         # -- output side ---------------------------------------------------------------------
-        folder = out or engine.root / "reports" / str(year) / ("sample" if sample else "")
+        folder = output_folder(out) if out is not None else engine.root / "reports" / str(year) / ("sample" if sample else "")
         _write(engine, year, code, result.items, result.versions, result.ledger_head, folder, xlsx, docx, pdf)
 
 

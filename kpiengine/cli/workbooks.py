@@ -8,6 +8,7 @@ module never imports ``main`` and either can be imported first. Submitting goes 
 from __future__ import annotations
 
 import getpass
+import math
 import os
 from collections import Counter
 from enum import StrEnum
@@ -17,6 +18,7 @@ from typing import Annotated
 import typer
 
 from ..engine import Engine
+from ..freetext import FreeTextError, check_free_text
 from ..times import show_time
 from . import output
 from .common import (
@@ -28,12 +30,15 @@ from .common import (
     fail,
     guarded,
     load_engine,
+    output_folder,
     require_agency,
     require_year,
     resolve_ledger,
 )
 from .output import problem_line
 from .progress import progress
+
+MAX_UPLOAD_MB = 1000  # --max-mb above this is a typo, not a policy
 
 
 class ReportFormat(StrEnum):
@@ -67,6 +72,7 @@ def register(app: typer.Typer) -> None:
         if all_agencies == (agency is not None):
             fail("請指定 --agency 機關，或以 --all 產製所有機關的填報表")
         codes = [a.code for a in engine.catalog.agencies] if all_agencies else [require_agency(engine, agency)]
+        out = output_folder(out)
         with progress(len(codes), "產製填報表") as step:
             for code in codes:
                 step(code)
@@ -85,6 +91,8 @@ def register(app: typer.Typer) -> None:
         from ..workbook.safety import MB, Limits
         from ..workbook.validate import validate_workbook
 
+        if max_mb is not None and not (math.isfinite(max_mb) and 0 < max_mb <= MAX_UPLOAD_MB):
+            fail(f"--max-mb 必須是大於 0、不超過 {MAX_UPLOAD_MB} 的數字（現為 {max_mb}）")
         engine = load_engine(root)
         limits = Limits(max_bytes=int(max_mb * MB)) if max_mb else None
         v = validate_workbook(file, engine, year=year, agency=require_agency(engine, agency), limits=limits)
@@ -111,6 +119,10 @@ def register(app: typer.Typer) -> None:
         if year is not None:
             _require_year(engine, year)
         submitter = by or os.environ.get("KPI_SUBMITTER") or _login_name()
+        try:
+            submitter = check_free_text(submitter, "提交人（--by）", 100)
+        except FreeTextError as exc:
+            fail(str(exc))
         path = resolve_ledger(engine, ledger)
         outcome = guarded(lambda: submit_workbook(engine, path, file, by=submitter, year=year,
                                                   agency=require_agency(engine, agency),
@@ -171,7 +183,7 @@ def register(app: typer.Typer) -> None:
 
         engine = load_engine(root)
         _require_year(engine, year)
-        folder = out or engine.root / "actuals" / str(year)
+        folder = output_folder(out) if out is not None else engine.root / "actuals" / str(year)
         codes = [require_agency(engine, agency)] if agency else [a.code for a in engine.catalog.agencies]
         totals: Counter[str] = Counter()
         order = ["綠燈", "黃燈", "紅燈", "白燈", "無資料"]

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from ..freetext import FORMULA_STARTS, is_formula_like  # the one test, shared with the CLI's CSV
 
-
-def is_formula_like(text: str) -> bool:
-    return text.startswith(FORMULA_STARTS)
+__all__ = ["FORMULA_STARTS", "is_formula_like", "put"]
 
 
 def put(ws: Any, row: int, column: int, value: Any) -> Any:

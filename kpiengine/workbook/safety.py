@@ -9,6 +9,7 @@ directory first, then streaming the formula text of the sheets (bounded by the u
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import zipfile
@@ -38,9 +39,11 @@ class Limits:
         raw = os.environ.get("KPI_MAX_UPLOAD_MB")
         if raw:
             try:
-                return cls(max_bytes=int(float(raw) * MB))
+                mb = float(raw)
             except ValueError:
-                pass
+                mb = float("nan")
+            if math.isfinite(mb) and 0 < mb <= 1000:  # nan, inf, negative: the default, never a crash
+                return cls(max_bytes=int(mb * MB))
         return cls()
 
 
