@@ -119,3 +119,25 @@ def test_plain_yaml_actuals_bounded(kpi_cli, tmp_path: Path) -> None:
 def test_eval_arguments_bounded(kpi_cli, value: str, says: str) -> None:
     proc = kpi_cli("eval", "moj.8.1", f"effective={value}", "closed=10000", "pending=8000", timeout=TIME, memory_mb=MEMORY)
     assert_clean_failure(proc, "effective", says)
+
+
+def test_ledger_that_is_not_a_database(kpi_cli, tmp_path: Path) -> None:
+    fake = tmp_path / "hostname"
+    fake.write_text("not a database\n" * 100, encoding="utf-8")
+    for args in (["submissions"], ["reviews"], ["score", "--year", "107", "--agency", "moj"]):
+        assert_clean_failure(kpi_cli(*args, "--ledger", fake, timeout=TIME), "不是提交帳本")
+
+
+def test_actuals_and_year_checked(kpi_cli, tmp_path: Path) -> None:
+    fake = tmp_path / "hostname"
+    fake.write_text("x", encoding="utf-8")
+    assert_clean_failure(kpi_cli("score", "--year", "107", "--actuals", fake, timeout=TIME), "--actuals", "是檔案")
+    for args in (["score", "--year", "99999999999999999999"], ["list", "--year", "-1"],
+                 ["eval", "moj.1.1", "indicted=1", "--year", "999"]):
+        assert_clean_failure(kpi_cli(*args, timeout=TIME), "年度")
+
+
+def test_control_characters_made_visible_in_messages(kpi_cli) -> None:
+    proc = kpi_cli("eval", "moj.8.1", "effective=\x01", "closed=1", "pending=1", timeout=TIME)
+    assert_clean_failure(proc, "\\x01")
+    assert "\x01" not in proc.stderr

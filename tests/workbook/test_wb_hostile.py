@@ -262,3 +262,11 @@ def test_cover_says_what_clerks_can_do(base: Path) -> None:
     wb = load_workbook(base)
     text = " ".join(str(c.value) for row in wb[L.COVER_SHEET].iter_rows() for c in row if c.value)
     assert "kpi validate" not in text and "上傳後系統會立即檢查" in text
+
+
+def test_what_was_typed_is_what_the_ledger_holds(kpi_cli, base: Path, ledger: Path) -> None:
+    """28-digit Decimal division once stored 1234567890123456789012345678901234567891 as …79000000000000."""
+    key = "moj.1.2:seized_kg"
+    typed = "123456789012345678901234.567891"  # 30 significant digits: the bound, kept exactly
+    path = edit_workbook(base, base.with_name("exact.xlsx"), values={key: typed})
+    assert score_actual(kpi_cli, path, ledger, "moj.1.2") == typed
