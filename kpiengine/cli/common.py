@@ -52,6 +52,7 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 def guarded(call: Callable[[], T]) -> T:
     """Run a service call; a refusal (ServiceError, LedgerError) becomes a Chinese error and exit 1."""
+    from ..actuals import ActualsError
     from ..ledger import LedgerError
     from ..services import ServiceError
 
@@ -61,6 +62,8 @@ def guarded(call: Callable[[], T]) -> T:
         fail(f"[{exc.code}] {exc}")
     except LedgerError as exc:
         fail(f"[ledger] {exc}")
+    except ActualsError as exc:  # a plain YAML actuals file that cannot be read (size, encoding, numbers)
+        fail(f"[actuals] {exc}")
 
 
 def output_folder(out: Path, option: str = "--out") -> Path:

@@ -255,7 +255,8 @@ def eval_cmd(kpi_id: Annotated[str, typer.Argument(help="指標代碼 KPI id, e.
     if fmt is Format.json:
         typer.echo(output.to_json(score_record(item, places)))
     elif fmt is Format.csv:
-        _print_scores([item], fmt, places)
+        records = [score_record(item, places, gap=False)]
+        output.emit(fmt, records, list(records[0]))
     else:
         typer.echo(f"{kpi.id} {kpi.name}")
         for k, v in s.intermediates.items():

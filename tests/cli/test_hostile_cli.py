@@ -48,12 +48,28 @@ def test_one_format_convention(kpi_cli, command: list[str]) -> None:
     assert as_csv.returncode in (0, 1) and as_csv.stdout.startswith("\ufeff"), as_csv.stdout[:200]
 
 
-def test_csv_neutralises_formulas_and_reasons_refuse_control_characters(kpi_cli, tmp_path: Path) -> None:
+def submitted(kpi_cli, root: Path, tmp_path: Path) -> Path:
+    """A ledger holding moj's sample workbook, marked as an official fill-in (reviews need a version)."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(root / "actuals" / "107" / "moj.xlsx")
+    for row in wb["_meta"].iter_rows(max_col=2):
+        if row[0].value == "kind":
+            row[1].value = "template"
+    path = tmp_path / "moj.xlsx"
+    wb.save(path)
     ledger = tmp_path / "ledger.sqlite"
+    proc = kpi_cli("submit", path, "--ledger", ledger, "--by", "測試", "--confirm-warnings", timeout=TIME)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return ledger
+
+
+def test_csv_neutralises_formulas_and_reasons_refuse_control_characters(kpi_cli, root: Path, tmp_path: Path) -> None:
+    ledger = submitted(kpi_cli, root, tmp_path)
     bad = kpi_cli("review", "moj.8.1", "--light", "yellow", "--reason", "理由\x01", "--ledger", ledger, timeout=TIME)
     assert_clean_failure(bad, "控制字元", "--reason")
     listed = kpi_cli("reviews", "--ledger", ledger, "--format", "json", timeout=TIME)
-    assert json.loads(listed.stdout or "[]") == []
+    assert json.loads(listed.stdout or "[]") == [], listed.stdout
     ok = kpi_cli("review", "moj.8.1", "--light", "yellow", "--reason", '=HYPERLINK("http://x","點我")', "--by", "審查員",
                  "--ledger", ledger, timeout=TIME)
     assert ok.returncode == 0, ok.stderr
@@ -61,8 +77,8 @@ def test_csv_neutralises_formulas_and_reasons_refuse_control_characters(kpi_cli,
     assert csv_out.startswith("\ufeff") and "'=HYPERLINK" in csv_out and ",=HYPERLINK" not in csv_out
 
 
-def test_times_in_taipei_without_microseconds(kpi_cli, tmp_path: Path) -> None:
-    ledger = tmp_path / "ledger.sqlite"
+def test_times_in_taipei_without_microseconds(kpi_cli, root: Path, tmp_path: Path) -> None:
+    ledger = submitted(kpi_cli, root, tmp_path)
     assert kpi_cli("review", "moj.8.1", "--light", "red", "--reason", "測試", "--ledger", ledger, timeout=TIME).returncode == 0
     table = kpi_cli("reviews", "--ledger", ledger, timeout=TIME).stdout
     assert "臺北" in table and "UTC" not in table
@@ -108,10 +124,10 @@ def test_plain_yaml_actuals_bounded(kpi_cli, tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "moj.yaml").write_text(f"agency_code: moj\nyear: 107\nvalues:\n  moj.1.1: {{indicted: {'9' * 5000}}}\n",
                                      encoding="utf-8")
-    proc = kpi_cli("score", "--year", "107", "--actuals", folder, timeout=TIME, memory_mb=MEMORY)
+    proc = kpi_cli("score", "--year", "107", "--sample", "--actuals", folder, timeout=TIME, memory_mb=MEMORY)
     assert_clean_failure(proc, "moj.yaml", "indicted")
     (folder / "moj.yaml").write_bytes("agency_code: moj\nyear: 107\n# 法務部\n".encode("big5"))
-    assert_clean_failure(kpi_cli("score", "--year", "107", "--actuals", folder, timeout=TIME), "moj.yaml", "UTF-8")
+    assert_clean_failure(kpi_cli("score", "--year", "107", "--sample", "--actuals", folder, timeout=TIME), "moj.yaml", "UTF-8")
 
 
 @pytest.mark.parametrize(("value", "says"), [("9" * 5000, "過長"), ("1e999999999", "科學記號"), ("1e400", "科學記號"),
@@ -125,13 +141,13 @@ def test_ledger_that_is_not_a_database(kpi_cli, tmp_path: Path) -> None:
     fake = tmp_path / "hostname"
     fake.write_text("not a database\n" * 100, encoding="utf-8")
     for args in (["submissions"], ["reviews"], ["score", "--year", "107", "--agency", "moj"]):
-        assert_clean_failure(kpi_cli(*args, "--ledger", fake, timeout=TIME), "不是提交帳本")
+        assert_clean_failure(kpi_cli(*args, "--ledger", fake, timeout=TIME), "不是有效的 SQLite 帳本檔")
 
 
 def test_actuals_and_year_checked(kpi_cli, tmp_path: Path) -> None:
     fake = tmp_path / "hostname"
     fake.write_text("x", encoding="utf-8")
-    assert_clean_failure(kpi_cli("score", "--year", "107", "--actuals", fake, timeout=TIME), "--actuals", "是檔案")
+    assert_clean_failure(kpi_cli("score", "--year", "107", "--sample", "--actuals", fake, timeout=TIME), "範例資料夾")
     for args in (["score", "--year", "99999999999999999999"], ["list", "--year", "-1"],
                  ["eval", "moj.1.1", "indicted=1", "--year", "999"]):
         assert_clean_failure(kpi_cli(*args, timeout=TIME), "年度")
