@@ -23,6 +23,7 @@ from pathlib import Path
 from .measure import KPI, PYTHON, ROOT, machine, median_run, median_time, peak_memory, run_time
 
 YEAR = "107"
+SECTIONS = ("start-up", "growth", "validation", "formulas", "panel")
 
 
 class Report:
@@ -281,9 +282,12 @@ def main() -> None:
     parser.add_argument("--tiny", action="store_true", help="toy sizes, one run: shows that everything runs (CI)")
     parser.add_argument("--runs", type=int, default=None, help="runs per figure (median); default 5, tiny 1")
     parser.add_argument("--out", type=Path, default=None, help="default benchmarks/RESULTS.md (tiny: a temporary file)")
+    parser.add_argument("--only", choices=SECTIONS, action="append", default=None,
+                        help="run only these sections (repeatable); the default file is then a temporary one")
     args = parser.parse_args()
     runs = args.runs or (1 if args.tiny else 5)
-    out = args.out or (Path(tempfile.gettempdir()) / "kpiengine-RESULTS-tiny.md" if args.tiny
+    partial = args.tiny or args.only
+    out = args.out or (Path(tempfile.gettempdir()) / "kpiengine-RESULTS-partial.md" if partial
                        else ROOT / "benchmarks" / "RESULTS.md")
     head = {"when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), **machine(),
             "runs per figure": f"{runs} (median)" + (" — tiny sizes" if args.tiny else "")}
@@ -299,6 +303,8 @@ def main() -> None:
             ("panel", lambda: panel(rep, runs, [100, 200] if args.tiny else [1_000, 10_000, 100_000],
                                     20 if args.tiny else 1_000)),
         ):
+            if args.only and name not in args.only:
+                continue
             print(f"… {name}", file=sys.stderr, flush=True)
             step()
     finally:
