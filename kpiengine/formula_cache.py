@@ -26,21 +26,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from . import formula as formula_module
+from .cache_folder import KEEP_FILES, cache_dir
 from .evaluation import compile_kpi, compiled_parts, content_key, remember_parts
 from .formula import CompiledFormula, FormulaError
 from .model import Catalog
 
 FORMAT = 1
-KEEP_FILES = 8  # newest cache files kept (several catalogs, e.g. test fixtures, share the folder)
-
-
-def cache_dir() -> Path | None:
-    """Where compiled formulas are kept (None when the cache is switched off)."""
-    explicit = os.environ.get("KPI_CACHE_DIR")
-    if explicit is not None:
-        return None if explicit.strip().lower() in ("", "off", "0", "none") else Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "kpiengine"
 
 
 def sympy_version() -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from . import yamlfile
-from .formula_cache import KEEP_FILES, cache_dir
+from .cache_folder import KEEP_FILES, cache_dir
 
 FORMAT = 1
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
-from ..engine import Engine
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 RootOpt = Annotated[Path | None, typer.Option("--root", help="專案根目錄（含 formulas/、targets/）Repository root holding formulas/ and targets/.", envvar="KPI_ROOT")]
 YearOpt = Annotated[int, typer.Option("--year", help="民國年度 ROC year, e.g. 107 (= 2018).")]
@@ -25,7 +26,8 @@ def load_engine(root: Path | None, strict: bool = True) -> Engine:
 
     Unless ``strict`` is off (``kpi check``), an unreadable catalog file or a bad policy fails here.
     """
-    from ..catalog import CatalogNotFound
+    from ..catalog_root import CatalogNotFound
+    from ..engine import Engine
     from ..policyfile import PolicyError
 
     try:

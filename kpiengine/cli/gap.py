@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -11,11 +10,10 @@ import typer
 from ..evaluation import State
 from . import output
 from .common import AsOfOpt, LedgerOpt, RootOpt, YearOpt, fail, guarded, load_engine, resolve_ledger
+from .output import Format
 
-
-class GapFormat(StrEnum):
-    table = "table"
-    json = "json"
+GAP_COLUMNS = ["id", "year", "status", "light", "sample", "symbol", "label", "unit", "domain", "current", "needed",
+               "needed_exact", "change", "sensitivity", "sentence"]
 
 
 def register(app: typer.Typer) -> None:
@@ -26,13 +24,14 @@ def register(app: typer.Typer) -> None:
         kpi_id: Annotated[str, typer.Argument(help="指標代碼 KPI id, e.g. moj.8.1")],
         year: YearOpt = 107,
         root: RootOpt = None,
-        fmt: Annotated[GapFormat, typer.Option("--format", help="輸出格式 Output format.")] = GapFormat.table,
+        fmt: output.FormatOpt = None,
         sample: Annotated[bool, typer.Option("--sample", help="改用範例資料 Use the sample workbooks instead of the ledger.")] = False,
         actuals: Annotated[Path | None, typer.Option("--actuals", help="範例資料夾（須搭配 --sample）Folder of sample workbooks (with --sample).")] = None,
         ledger: LedgerOpt = None,
         as_of: AsOfOpt = None,
     ) -> None:
         """距目標差距分析：各輸入項需達多少方達目標 Gap to target: the value of each input that meets it."""
+        fmt = output.chosen(fmt)
         from ..gap import analyse, gap_record, sensitivity_text, sentence, value_text
         from ..services import score_year
 
@@ -49,10 +48,15 @@ def register(app: typer.Typer) -> None:
         gap = analyse(kpi, item.target, item.inputs, places)
         s = item.score
         status = s.light.label if s.light else State(s.state).label
-        if fmt is GapFormat.json:
-            typer.echo(output.to_json({"id": kpi.id, "name": kpi.name, "year": year, "status": s.state.value,
-                                       "light": s.light.value if s.light else None, "sample": item.sample,
-                                       "gap": gap_record(gap, places)}))
+        record = {"id": kpi.id, "name": kpi.name, "year": year, "status": s.state.value,
+                  "light": s.light.value if s.light else None, "sample": item.sample, "gap": gap_record(gap, places)}
+        if fmt is Format.json:
+            typer.echo(output.to_json(record))
+            return
+        if fmt is Format.csv:  # one row per input that could close the gap (none when there is no gap)
+            rows = [{**{k: record[k] for k in ("id", "year", "status", "light", "sample")}, **g}
+                    for g in (record["gap"] or {}).get("inputs", [])]
+            output.emit(fmt, rows, GAP_COLUMNS)
             return
         typer.echo(f"{kpi.id} {kpi.name}（{year}年度）" + ("〔範例資料〕" if item.sample else ""))
         typer.echo(f"  實際值：{value_text(s.actual, places) if s.actual is not None else '—'}"

@@ -83,30 +83,14 @@ def explain(exc: Exception) -> str:
 
 
 def _exception_types() -> tuple[tuple[type, ...], tuple[type, ...]]:
-    """Click's usage errors and aborts — Typer ≥ 0.20 carries its own copy of Click; catch either."""
-    usage: list[type] = []
-    abort: list[type] = []
+    """Click's usage errors and aborts. Typer ≥ 0.20 raises those of its own copy of Click (Click itself
+    is then not imported: no command of ours uses it); an older Typer, those of Click."""
     try:
-        from typer._click.exceptions import ClickException as TyperClickException
-
-        usage.append(TyperClickException)
-    except ImportError:  # pragma: no cover - older Typer
-        pass
-    try:
-        from typer.exceptions import Abort as TyperAbort
-
-        abort.append(TyperAbort)
-    except ImportError:  # pragma: no cover
-        pass
-    try:
-        from click.exceptions import Abort as ClickAbort
-        from click.exceptions import ClickException
-
-        usage.append(ClickException)
-        abort.append(ClickAbort)
-    except ImportError:  # pragma: no cover - Click not installed beside Typer
-        pass
-    return tuple(usage), tuple(abort)
+        from typer._click.exceptions import ClickException
+        from typer.exceptions import Abort
+    except ImportError:  # pragma: no cover - older Typer, built on Click
+        from click.exceptions import Abort, ClickException
+    return (ClickException,), (Abort,)
 
 
 class KpiTyper(typer.Typer):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -12,12 +11,7 @@ from ..numbers import display
 from ..times import show_time
 from . import output
 from .common import AgencyOpt, LedgerOpt, RootOpt, YearOpt, fail, guarded, load_engine, resolve_ledger
-
-
-class ListFormat(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
+from .output import Format
 
 
 def register(app: typer.Typer) -> None:
@@ -31,9 +25,10 @@ def register(app: typer.Typer) -> None:
         to_version: Annotated[int | None, typer.Option("--to", help="新版本 Newer version (default: the latest).")] = None,
         ledger: LedgerOpt = None,
         root: RootOpt = None,
-        fmt: Annotated[ListFormat, typer.Option("--format", help="輸出格式 table / json / csv.")] = ListFormat.table,
+        fmt: output.FormatOpt = None,
     ) -> None:
         """比較同一機關兩個提交版本的差異 What changed, per KPI, between two versions of an agency's year."""
+        fmt = output.chosen(fmt)
         from ..services import diff_versions
 
         engine = load_engine(root)
@@ -55,11 +50,11 @@ def register(app: typer.Typer) -> None:
                 "light_after": a.light.value if a.light else a.state.value,
                 "self_rating_before": c.before.self_rating, "self_rating_after": c.after.self_rating,
             })
-        if fmt is ListFormat.json:
+        if fmt is Format.json:
             typer.echo(output.to_json({"agency_code": d.agency_code, "year": d.year, "from": d.before.version,
                                        "to": d.after.version, "changes": records}))
             return
-        if fmt is ListFormat.csv:
+        if fmt is Format.csv:
             flat = [{**r, "changed": "、".join(r["changed"]),
                      "inputs": "；".join(f"{i['symbol']}: {i['before']} → {i['after']}" for i in r["inputs"])}
                     for r in records]
@@ -95,17 +90,21 @@ def register(app: typer.Typer) -> None:
     def verify_cmd(
         ledger: LedgerOpt = None,
         root: RootOpt = None,
-        fmt: Annotated[ListFormat, typer.Option("--format", help="輸出格式 table / json.")] = ListFormat.table,
+        fmt: output.FormatOpt = None,
     ) -> None:
         """驗證帳本雜湊鏈與原始檔，指出第一個被竄改處 Verify the ledger's hash chain and stored files; exit 1 on any break."""
+        fmt = output.chosen(fmt)
         from ..services import verify_ledger
 
         engine = load_engine(root)
         path: Path = resolve_ledger(engine, ledger)
         report = guarded(lambda: verify_ledger(path))
-        if fmt is ListFormat.json:
-            typer.echo(output.to_json({"ledger": str(path), "ok": report.ok, "entries": report.entries,
-                                       "files": report.files, "head": report.head, "problems": report.problems}))
+        record = {"ledger": str(path), "ok": report.ok, "entries": report.entries, "files": report.files,
+                  "head": report.head, "problems": report.problems}
+        if fmt is Format.json:
+            typer.echo(output.to_json(record))
+        elif fmt is Format.csv:
+            output.emit(fmt, [record], list(record))
         elif report.ok:
             typer.echo(f"帳本 {path} 驗證通過：雜湊鏈 {report.entries} 筆、原始檔 {report.files} 個皆相符。")
             typer.echo(f"鏈尾雜湊：{report.head}（可記下以供日後比對）")

@@ -1,295 +1,61 @@
 """``kpi`` — 行政院施政計畫關鍵績效指標計分工具 (KPI scoring for the Executive Yuan's annual plans).
 
-Each command is a thin layer: parse options, ask the Engine, print. Values given on the command
-line are parsed as plain numbers, never as expressions.
+Only the top level lives here: the app and its command table. Each command is a thin layer in its
+own module (parse options, ask the Engine or the services, print), imported only when it runs, so
+``kpi --help`` imports no command at all (see ``lazy``).
 """
 
 from __future__ import annotations
 
 import sys
-from collections import Counter
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
 
-import typer
-
-from ..engine import Engine, ScoredKpi, kpi_record, score_record
-from ..evaluation import State
-from ..messages import shorten
-from ..numbers import NumberError, display, fraction_text, parse_number
-from ..review import ReviewState
-from ..scoring import Light
-from . import output
 from .language import KpiTyper
+from .lazy import LazyCommand, LazyGroup
 
-if TYPE_CHECKING:
-    from ..services import YearScores
-from .common import (
-    AgencyOpt,
-    AsOfOpt,
-    LedgerOpt,
-    RootOpt,
-    YearOpt,
-    fail,
-    guarded,
-    load_engine,
-    require_agency,
-    require_year,
-    resolve_ledger,
+# name, module (kpiengine.cli.<module>.register defines it), the line `kpi --help` shows (its docstring's first)
+COMMANDS = (
+    LazyCommand("agencies", "agencies", "列出目錄中的機關 List the agencies in the catalog."),
+    LazyCommand("list", "kpis", "列出關鍵績效指標及年度目標值 List KPIs with the year's targets."),
+    LazyCommand("check", "kpis", "檢查整個目錄（格式、公式、代號、目標值、測試案例、原文對照、計分政策）"
+                "Validate the whole catalog; exit 1 on any error."),
+    LazyCommand("score", "scores", "依帳本中各機關最新提交版本計算達成度與燈號 Score every KPI of the year from the ledger "
+                "(or --sample)."),
+    LazyCommand("eval", "scores", "以命令列輸入值試算單一指標 Evaluate one KPI from SYMBOL=VALUE pairs."),
+    LazyCommand("template", "workbooks", "產製機關填報表（.xlsx）Write the fill-in workbook of an agency (or --all)."),
+    LazyCommand("validate", "workbooks", "檢查上傳之填報表，一次列出所有問題 Validate an uploaded workbook; exit 1 on any error."),
+    LazyCommand("submit", "workbooks", "檢查後收件，記入提交帳本（新版本，不覆蓋）Validate, then record a new version in the ledger."),
+    LazyCommand("submissions", "workbooks", "列出提交帳本中的各版本 List the versions recorded in the ledger."),
+    LazyCommand("sample", "workbooks", "產製範例填報表（固定、可重現）Write deterministic sample workbooks for every agency."),
+    LazyCommand("report", "reports", "產生施政績效報告（HTML、Excel、Word，可選 PDF）Write the year's achievement reports."),
+    LazyCommand("review", "reviews", "記錄國發會複核燈號（綁定所複核的提交版本）Record 國發會's review of a KPI, bound to the "
+                "version judged."),
+    LazyCommand("reviews", "reviews", "列出複核紀錄及其是否仍有效 List the year's reviews and whether each still stands."),
+    LazyCommand("gap", "gap", "距目標差距分析：各輸入項需達多少方達目標 Gap to target: the value of each input that meets it."),
+    LazyCommand("serve", "serve", "啟動網站（部會填報、國發會審查與帳號管理）Start the web portal."),
+    LazyCommand("diff", "ledger", "比較同一機關兩個提交版本的差異 What changed, per KPI, between two versions of an agency's year."),
+    LazyCommand("verify", "ledger", "驗證帳本雜湊鏈與原始檔，指出第一個被竄改處 Verify the ledger's hash chain and stored files; "
+                "exit 1 on any break."),
+    LazyCommand("users", "users", "網站帳號管理 Accounts of the web portal (kpi serve)."),
 )
 
+
+class KpiGroup(LazyGroup):
+    table = COMMANDS
+
+
 app = KpiTyper(
+    cls=KpiGroup,
     help="kpiengine：行政院施政計畫關鍵績效指標計分工具 — KPI catalog, workbooks and scoring for the Executive Yuan's annual plans.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
 )
 
-Format = output.Format
 
-
-@app.command("agencies")
-def agencies_cmd(root: RootOpt = None, fmt: output.FormatOpt = Format.table, json_out: output.JsonOpt = False) -> None:
-    """列出目錄中的機關 List the agencies in the catalog."""
-    engine = load_engine(root)
-    rows = [{"code": a.code, "agency": a.name, "chapter": a.chapter, "goals": len(a.goals),
-             "kpis": len(engine.catalog.kpis_of(a.code))} for a in engine.catalog.agencies]
-    if output.emit(output.chosen(fmt, json_out), rows, ["code", "agency", "chapter", "goals", "kpis"]):
-        return
-    typer.echo(output.table(["代碼", "機關", "章", "目標數", "指標數"],
-                            [[r["code"], r["agency"], str(r["chapter"]), str(r["goals"]), str(r["kpis"])] for r in rows],
-                            right=(2, 3, 4)))
-
-
-@app.command("list")
-def list_cmd(agency: AgencyOpt = None, year: YearOpt = 107, root: RootOpt = None,
-             fmt: output.FormatOpt = Format.table, json_out: output.JsonOpt = False,
-             notes: Annotated[bool, typer.Option("--notes", help="只列出原文有疑義的指標及其註記 Only KPIs with an ambiguity note, with the note.")] = False) -> None:
-    """列出關鍵績效指標及年度目標值 List KPIs with the year's targets."""
-    engine = load_engine(root)
-    require_agency(engine, agency)
-    require_year(engine, year)
-    kpis = engine.catalog.kpis_of(agency)
-    fmt = output.chosen(fmt, json_out)
-    json_out = fmt is not Format.table
-    if notes:
-        noted = []
-        for k in kpis:
-            t = engine.catalog.target(k.id, year)
-            texts = [n.strip() for n in (k.note, t.note if t else None) if n]
-            if texts:
-                noted.append((k, texts))
-        kpis = tuple(k for k, _ in noted)
-        if not json_out:
-            for k, texts in noted:
-                typer.echo(f"{k.id} {k.agency} {k.name}（{k.page}）")
-                for n in texts:
-                    typer.echo(f"  ※ {n}")
-            typer.echo(f"\n共 {len(kpis)} 項指標有註記")
-            return
-    if fmt is Format.json:
-        typer.echo(output.to_json([kpi_record(k, engine.catalog.target(k.id, year)) for k in kpis]))
-        return
-    if fmt is Format.csv:
-        flat = []
-        for k in kpis:
-            t = engine.catalog.target(k.id, year)
-            flat.append({"id": k.id, "agency": k.agency, "agency_code": k.agency_code, "goal_no": k.goal_no,
-                         "kpi_no": k.kpi_no, "name": k.name, "direction": k.direction.value, "unit": k.unit,
-                         "target": fraction_text(t.value) if t else None, "target_text": t.text if t else None,
-                         "note": "；".join(n.strip() for n in (k.note, t.note if t else None) if n)})
-        output.emit(fmt, flat, ["id", "agency", "agency_code", "goal_no", "kpi_no", "name", "direction", "unit",
-                                "target", "target_text", "note"])
-        return
-    rows = []
-    for k in kpis:
-        t = engine.catalog.target(k.id, year)
-        rows.append([k.id, output.clip(k.name, 30), t.text if t else "（無）", k.direction.value, "※" if k.note else ""])
-    typer.echo(output.table(["代碼", "關鍵績效指標", f"{year}年目標值", "方向", "註"], rows))
-    typer.echo(f"\n共 {len(kpis)} 項指標（※ 表示原文有疑義，已加註）")
-
-
-@app.command("check")
-def check_cmd(agency: AgencyOpt = None, root: RootOpt = None,
-              fmt: output.FormatOpt = Format.table, json_out: output.JsonOpt = False) -> None:
-    """檢查整個目錄（格式、公式、代號、目標值、測試案例、原文對照、計分政策）Validate the whole catalog; exit 1 on any error."""
-    engine = load_engine(root, strict=False)
-    require_agency(engine, agency)
-    problems = engine.check(agency)
-    errors = [p for p in problems if p.is_error]
-    if output.emit(output.chosen(fmt, json_out), [p.as_dict() for p in problems],
-                   ["severity", "code", "file", "kpi", "field", "message"]):
-        pass
-    else:
-        for p in problems:
-            tag = "錯誤" if p.is_error else "警告"
-            typer.echo(f"{tag} [{p.code}] {p.where()}：{p.message}")
-        kpis = engine.catalog.kpis_of(agency)
-        tests = sum(len(k.tests) for k in kpis)
-        typer.echo(f"檢查 {len(kpis)} 項指標、{tests} 個測試案例：{len(errors)} 個錯誤，{len(problems) - len(errors)} 個警告。")
-    raise typer.Exit(1 if errors else 0)
-
-
-def _data_label(item: ScoredKpi) -> str:
-    """Where a row's data came from, for people: 範例資料, 第N版, or 未繳交."""
-    if item.sample:
-        return "範例資料"
-    if item.version is not None:
-        return f"第{item.version}版"
-    return "—"
-
-
-def _print_scores(engine: Engine, result: YearScores, fmt: Format, places: int) -> None:
-    items: list[ScoredKpi] = result.items
-    if fmt is Format.json:
-        typer.echo(output.to_json([score_record(i, places) for i in items]))
-        return
-    if fmt is Format.csv:  # no gap column: skip the gap analysis
-        records = [score_record(i, places, gap=False) for i in items]
-        typer.echo(output.to_csv(records, ["id", "agency", "goal_no", "kpi_no", "name", "actual", "unit", "target",
-                                           "target_text", "achievement", "achievement_raw", "light", "light_label",
-                                           "status", "status_label", "self_rating", "review_status", "final_light",
-                                           "sample", "messages", "version"]), nl=False)
-        return
-    rows = []
-    for i in items:
-        s = i.score
-        light = s.light.label if s.light else State(s.state).label
-        review = i.review.light.label if i.review and i.review_state is ReviewState.REVIEWED else i.review_state.label
-        if s.state is State.NOT_SUBMITTED or i.sample:  # nothing to review: 未繳交, or 範例資料 (never official)
-            review = "—"
-        rows.append([i.kpi.id, output.clip(i.kpi.name, 26),
-                     display(s.actual, places) + (i.kpi.unit if s.actual is not None else ""),
-                     output.clip(i.target.text, 16) if i.target else "—",
-                     display(s.achievement, places) + ("%" if s.achievement is not None else ""),
-                     light, review, _data_label(i)])
-    headers = ["代碼", "關鍵績效指標", "實際值", "目標值", "達成度", "燈號／狀態", "複核", "資料"]
-    if result.sample:
-        typer.echo("※ 範例資料（kpi sample 產製，非機關正式資料；不得作為績效報告或正式紀錄）")
-    typer.echo(output.table(headers, rows, right=(2, 4)))
-    counts = Counter(i.score.light.label if i.score.light else State(i.score.state).label for i in items)
-    order = [light.label for light in Light] + [state.label for state in State]
-    summary = "，".join(f"{k} {counts[k]} 項" for k in order if counts[k])
-    reviews = Counter(i.review_state.label for i in items if i.submitted and not i.sample)
-    review_order = [st.label for st in ReviewState]
-    summary += "；複核：" + "，".join(f"{k} {reviews[k]} 項" for k in review_order if reviews[k]) if reviews else ""
-    typer.echo("\n" + ("【範例資料】" if result.sample else "") + summary)
-    if result.not_submitted and not result.sample:
-        names = "、".join(engine.catalog.agency(code).name for code in result.not_submitted)
-        typer.echo(f"未繳交機關（{len(result.not_submitted)}）：{names}")
-    for i in items:
-        for p in i.score.problems:
-            typer.echo(f"  {i.kpi.id}：{p.message}")
-
-
-@app.command("score")
-def score_cmd(year: YearOpt = 107, agency: AgencyOpt = None, root: RootOpt = None,
-              fmt: Annotated[Format, typer.Option("--format", help="輸出格式 Output format.")] = Format.table,
-              sample: Annotated[bool, typer.Option("--sample", help="改用範例資料（actuals/<year>/ 的範例填報表）計分，結果一律標示範例資料 Score the shipped sample workbooks instead of the ledger.")] = False,
-              actuals: Annotated[Path | None, typer.Option("--actuals", help="範例資料夾（須搭配 --sample）Folder of sample workbooks (with --sample; default actuals/<year>/).")] = None,
-              ledger: LedgerOpt = None, as_of: AsOfOpt = None,
-              panel: Annotated[Path | None, typer.Option("--panel", help="多單位面板資料 A .parquet/.csv panel (one row per unit or period, columns <kpi_id>:<symbol>), scored vectorised.")] = None) -> None:
-    """依帳本中各機關最新提交版本計算達成度與燈號 Score every KPI of the year from the ledger (or --sample)."""
-    if panel is not None:
-        from .panel import score_panel
-
-        score_panel(panel, year, agency, root, fmt.value)
-        return
-    from ..services import score_year
-
-    engine = load_engine(root)
-    if actuals is not None and not sample:
-        fail("--actuals 只能與 --sample 一起使用：正式資料一律取自帳本（以 kpi submit 提交）")
-    result = guarded(lambda: score_year(engine, year, ledger=resolve_ledger(engine, ledger), as_of=as_of,
-                                        agency=agency, sample=sample, actuals=actuals))
-    if sample:
-        typer.echo(f"資料來源：範例資料（{len(result.sources)} 個機關的範例填報表，非正式資料）", err=True)
-    else:
-        for code, line in result.sources.items():
-            typer.echo(f"資料來源 {code}：{line}", err=True)
-    for p in result.problems:
-        if p.is_error or p.code == "sample-not-sample":
-            typer.echo(output.problem_line(p), err=True)
-    if not sample and not result.versions:
-        typer.echo(f"帳本中沒有 {year} 年度的提交紀錄，各機關均為未繳交；要查看範例資料請加 --sample", err=True)
-    _print_scores(engine, result, fmt, engine.policy(year).places)
-
-
-@app.command("eval")
-def eval_cmd(kpi_id: Annotated[str, typer.Argument(help="指標代碼 KPI id, e.g. moj.8.1")],
-             values: Annotated[list[str] | None, typer.Argument(help="輸入值 SYMBOL=VALUE …（純數字 plain numbers only）")] = None,
-             year: YearOpt = 107, root: RootOpt = None,
-             fmt: output.FormatOpt = Format.table, json_out: output.JsonOpt = False) -> None:
-    """以命令列輸入值試算單一指標 Evaluate one KPI from SYMBOL=VALUE pairs."""
-    engine = load_engine(root)
-    require_year(engine, year)
-    kpi = engine.catalog.kpi(kpi_id)
-    if kpi is None:
-        fail(f"找不到指標 {shorten(kpi_id)}（請用 kpi list 查詢代碼）")
-    inputs = {}
-    errors = []
-    for pair in values or []:
-        symbol, sep, raw = pair.partition("=")
-        symbol = symbol.strip()
-        if not sep:
-            errors.append(f"「{pair}」格式應為 代號=數值")
-            continue
-        if kpi.input(symbol) is None:
-            errors.append(f"未知的代號「{symbol}」")
-            continue
-        try:
-            inputs[symbol] = parse_number(raw)
-        except NumberError as exc:
-            errors.append(f"「{symbol}」的值「{shorten(raw)}」無法接受：{exc}")
-    given = {pair.partition("=")[0].strip() for pair in values or []}
-    missing = [i for i in kpi.inputs if i.symbol not in given]
-    if missing:
-        errors.append("缺少輸入：" + "、".join(f"{i.symbol}（{i.label}）" for i in missing))
-    if errors:
-        hint = "；".join(f"{i.symbol}＝{i.label}（{i.unit}）" for i in kpi.inputs)
-        fail("；".join(errors) + f"\n此指標的輸入：{hint}")
-    s = engine.score_one(kpi, year, inputs)
-    item = ScoredKpi(kpi, engine.catalog.target(kpi.id, year), s, inputs)
-    places = engine.policy(year).places
-    fmt = output.chosen(fmt, json_out)
-    if fmt is Format.json:
-        typer.echo(output.to_json(score_record(item, places)))
-    elif fmt is Format.csv:
-        records = [score_record(item, places, gap=False)]
-        output.emit(fmt, records, list(records[0]))
-    else:
-        typer.echo(f"{kpi.id} {kpi.name}")
-        for k, v in s.intermediates.items():
-            typer.echo(f"  {k} = {display(v, 6)}")
-        typer.echo(f"  實際值：{display(s.actual, places)}{kpi.unit if s.actual is not None else ''}")
-        typer.echo(f"  目標值：{item.target.text if item.target else '—'}")
-        if s.achievement is not None:
-            typer.echo(f"  達成度：{display(s.achievement, places)}%（未設上限：{display(s.achievement_raw, places)}%）")
-        typer.echo(f"  燈號：{s.light.label if s.light else State(s.state).label}")
-        for p in s.problems:
-            typer.echo(f"  {p.message}")
-        for n in s.notes:
-            typer.echo(f"  註：{n}")
-    if s.state not in (State.SCORED, State.AWAITING_REVIEW):
-        raise typer.Exit(1)
+@app.callback()
+def kpi() -> None:
+    """Nothing to do before a command (Typer needs a callback to make a group of a table)."""
 
 
 def main() -> None:  # pragma: no cover
     sys.exit(app())
-
-
-from .gap import register as _register_gap_command  # noqa: E402
-from .ledger import register as _register_ledger_commands  # noqa: E402
-from .reports import register as _register_report_command  # noqa: E402
-from .reviews import register as _register_review_commands  # noqa: E402
-from .serve import register as _register_serve_command  # noqa: E402
-from .users import register as _register_user_commands  # noqa: E402
-from .workbooks import register as _register_workbook_commands  # noqa: E402
-
-_register_workbook_commands(app)
-_register_report_command(app)
-_register_review_commands(app)
-_register_gap_command(app)
-_register_user_commands(app)
-_register_serve_command(app)
-_register_ledger_commands(app)

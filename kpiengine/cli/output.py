@@ -70,12 +70,15 @@ class Format(StrEnum):
     csv = "csv"
 
 
-FormatOpt = Annotated[Format, typer.Option("--format", help="輸出格式 table / json / csv.")]
+# The option's default is None (= table), shown as "table": Typer validates every value it is given, and
+# validating a default would import pydantic into commands that are meant to start in a blink.
+FormatOpt = Annotated[Format | None, typer.Option("--format", help="輸出格式 table / json / csv.", show_default="table")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="同 --format json（舊用法）Same as --format json.")]
 
 
-def chosen(fmt: Format, json_flag: bool) -> Format:
-    return Format.json if json_flag else fmt
+def chosen(fmt: Format | None, json_flag: bool = False) -> Format:
+    """The format asked for: ``--json`` wins, no ``--format`` is a table."""
+    return Format.json if json_flag else (fmt or Format.table)
 
 
 def emit(fmt: Format, records: list[dict[str, Any]], columns: Sequence[str]) -> bool:

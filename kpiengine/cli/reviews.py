@@ -6,7 +6,6 @@ A review is bound to the submission version and computed value it judged (``serv
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -14,12 +13,7 @@ import typer
 from ..times import show_time
 from . import output
 from .common import AgencyOpt, AsOfOpt, LedgerOpt, RootOpt, YearOpt, guarded, load_engine, resolve_ledger
-
-
-class ListFormat(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
+from .output import Format
 
 
 def register(app: typer.Typer) -> None:
@@ -53,10 +47,11 @@ def register(app: typer.Typer) -> None:
         ledger: LedgerOpt = None,
         as_of: AsOfOpt = None,
         root: RootOpt = None,
-        fmt: Annotated[ListFormat, typer.Option("--format", help="輸出格式 table / json / csv.")] = ListFormat.table,
-        json_out: Annotated[bool, typer.Option("--json", help="同 --format json")] = False,
+        fmt: output.FormatOpt = None,
+        json_out: output.JsonOpt = False,
     ) -> None:
         """列出複核紀錄及其是否仍有效 List the year's reviews and whether each still stands."""
+        fmt = output.chosen(fmt, json_out)
         from ..services import score_year
 
         engine = load_engine(root)
@@ -74,10 +69,10 @@ def register(app: typer.Typer) -> None:
                              "judged_actual": r.judged_actual,
                              "judged_light": r.judged_light.value if r.judged_light else None,
                              "status": status, "status_label": label})
-        if json_out or fmt is ListFormat.json:
+        if fmt is Format.json:
             typer.echo(output.to_json(rows))
             return
-        if fmt is ListFormat.csv:
+        if fmt is Format.csv:
             typer.echo(output.to_csv(rows, ["id", "year", "light", "light_label", "reason", "by", "at", "version",
                                             "judged_actual", "judged_light", "status", "status_label"]), nl=False)
             return

@@ -35,7 +35,7 @@ from .common import (
     require_year,
     resolve_ledger,
 )
-from .output import problem_line
+from .output import Format, problem_line
 from .progress import progress
 
 MAX_UPLOAD_MB = 1000  # --max-mb above this is a typo, not a policy
@@ -44,12 +44,6 @@ MAX_UPLOAD_MB = 1000  # --max-mb above this is a typo, not a policy
 class ReportFormat(StrEnum):
     text = "text"
     json = "json"
-
-
-class ListFormat(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
 
 
 def _require_year(engine: Engine, year: int) -> None:
@@ -147,8 +141,9 @@ def register(app: typer.Typer) -> None:
     @app.command("submissions")
     def submissions_cmd(year: Annotated[int | None, typer.Option("--year", help="民國年度 ROC year.")] = None,
                         agency: AgencyOpt = None, ledger: LedgerOpt = None, as_of: AsOfOpt = None, root: RootOpt = None,
-                        fmt: Annotated[ListFormat, typer.Option("--format", help="輸出格式 table / json / csv.")] = ListFormat.table) -> None:
+                        fmt: output.FormatOpt = None) -> None:
         """列出提交帳本中的各版本 List the versions recorded in the ledger."""
+        fmt = output.chosen(fmt)
         from ..ledger import open_for_reading
         from ..services import as_of_moment
 
@@ -160,10 +155,10 @@ def register(app: typer.Typer) -> None:
         moment = guarded(lambda: as_of_moment(as_of))
         led = guarded(lambda: open_for_reading(path))
         subs = guarded(lambda: led.submissions(year, code, moment)) if led else []
-        if fmt is ListFormat.json:
+        if fmt is Format.json:
             typer.echo(output.to_json([s.as_dict() for s in subs]))
             return
-        if fmt is ListFormat.csv:
+        if fmt is Format.csv:
             typer.echo(output.to_csv([s.as_dict() for s in subs], list(subs[0].as_dict()) if subs else ["id"]), nl=False)
             return
         if not subs:
