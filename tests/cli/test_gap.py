@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 from tests.conftest import assert_clean_failure
@@ -39,3 +41,13 @@ def test_score_json_carries_gap_only_for_missed_kpis(kpi_cli):
     records = {r["id"]: r for r in json.loads(proc.stdout)}
     assert records["moj.5.1"]["gap"]["sentence"].startswith("矯正機關實際收容人數需降至")
     assert all(r["gap"] is None for r in records.values() if r["light"] == "green")
+
+
+def test_gap_csv_one_row_per_input(kpi_cli):
+    """--format csv, the one convention of every listing: a row per input that could close the gap (none if met)."""
+    missed = kpi_cli("gap", "moj.5.1", "--sample", "--format", "csv")
+    assert missed.returncode == 0 and missed.stdout.startswith("\ufeff"), missed.stderr
+    rows = list(csv.DictReader(io.StringIO(missed.stdout.lstrip("\ufeff"))))
+    assert {r["symbol"]: r["needed"] for r in rows}["inmates"] == "66000" and {r["id"] for r in rows} == {"moj.5.1"}
+    met = kpi_cli("gap", "moj.8.1", "--sample", "--format", "csv")
+    assert met.returncode == 0 and len(met.stdout.splitlines()) == 1  # the header alone
