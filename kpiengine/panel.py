@@ -16,6 +16,7 @@ Official scores stay on the exact path; this is for analysis over many units.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -26,7 +27,8 @@ from .evaluation import State, compile_kpi
 from .formula import FormulaError
 from .model import Direction, Kpi
 from .numbers import parse_exact, to_decimal
-from .scoring import Light, Score
+from .panel_exact import Rationals, Unsupported
+from .scoring import Light, Policy, Score
 
 if TYPE_CHECKING:
     import numpy as np
@@ -53,7 +55,12 @@ class PanelStats:
     rows: int = 0
     kpis: int = 0
     cells: int = 0
-    exact_cells: int = 0
+    exact_cells: int = 0  # cells near an edge, decided exactly (int64 rationals, else Fractions)
+    fraction_cells: int = 0  # of those, cells the Fraction path (Engine.score_one) decided
+    fraction_evaluations: int = 0  # Engine.score_one calls (distinct rows of inputs per KPI)
+
+
+CHUNK_ROWS = 16_384  # rows scored together: temporaries stay small (peak memory bounded), cost linear
 
 
 def score_frame(df: pd.DataFrame, year: int, engine: Engine | None = None, stats: PanelStats | None = None
@@ -76,22 +83,23 @@ def score_frame(df: pd.DataFrame, year: int, engine: Engine | None = None, stats
     columns = _input_columns(df, engine)
     stats = stats if stats is not None else PanelStats()
     n = len(df)
-    out: dict[str, Any] = {c: df[c].to_numpy() for c in df.columns if c not in columns["all"]}
+    values = {col: _floats(df[col], col) for col in columns["all"]}
     policy = engine.policy(year)
+    plans = [_Plan(kpi, year, engine, policy, columns["by_kpi"][kpi.id])
+             for kpi in engine.catalog.kpis if kpi.id in columns["by_kpi"]]
+    results = [_Result.empty(n) for _ in plans]
+    for start in range(0, n, CHUNK_ROWS):
+        rows = slice(start, min(n, start + CHUNK_ROWS))
+        for plan, res in zip(plans, results, strict=True):
+            plan.score({sym: values[col][rows] for sym, col in plan.columns.items()}, res.part(rows), stats)
+    out: dict[str, Any] = {c: df[c].to_numpy() for c in df.columns if c not in columns["all"]}
     dtypes = {"light": pd.CategoricalDtype(LIGHTS), "status": pd.CategoricalDtype(STATES)}
-    kpis = 0
-    for kpi in (k for k in engine.catalog.kpis if k.id in columns["by_kpi"]):
-        given = {sym: _floats(df[col], col) for sym, col in columns["by_kpi"][kpi.id].items()}
-        result = _score_kpi(kpi, year, given, engine, policy, n)
-        stats.exact_cells += result.exact
+    for plan, res in zip(plans, results, strict=True):
         for f in FIELDS:
-            values = getattr(result, f)
-            if f in dtypes:
-                values = pd.Categorical.from_codes(values, dtype=dtypes[f])
-            out[f"{kpi.id}:{f}"] = values
-        kpis += 1
-    stats.rows, stats.kpis = n, stats.kpis + kpis
-    stats.cells += n * kpis
+            values_f = getattr(res, f)
+            out[f"{plan.kpi.id}:{f}"] = pd.Categorical.from_codes(values_f, dtype=dtypes[f]) if f in dtypes else values_f
+    stats.rows, stats.kpis = n, stats.kpis + len(plans)
+    stats.cells += n * len(plans)
     return pd.DataFrame(out, index=df.index)
 
 
@@ -113,17 +121,21 @@ def _input_columns(df: pd.DataFrame, engine: Engine) -> dict[str, Any]:
 
 
 def _floats(series: pd.Series, name: str) -> np.ndarray:
+    """A column as float64 (a view when it already is one), refused in Chinese unless every value is a bounded number."""
     import numpy as np
     import pandas as pd
 
-    try:
-        values = pd.to_numeric(series, errors="raise").to_numpy(dtype=float, na_value=np.nan)
-    except (ValueError, TypeError):
-        raise PanelError(f"欄位「{name}」含非數字的值（只接受數字，空白代表未填）") from None
-    if np.isinf(values).any():
+    if series.dtype.kind == "f" and series.dtype.itemsize == 8 and not isinstance(series.dtype, pd.api.extensions.ExtensionDtype):
+        values = series.to_numpy()
+    else:
+        try:
+            values = pd.to_numeric(series, errors="raise").to_numpy(dtype=float, na_value=np.nan)
+        except (ValueError, TypeError):
+            raise PanelError(f"欄位「{name}」含非數字的值（只接受數字，空白代表未填）") from None
+    size = np.abs(values)
+    if np.isinf(size).any():
         raise PanelError(f"欄位「{name}」含無限大的值")
-    size = np.abs(values[~np.isnan(values) & (values != 0)])
-    if size.size and (size.max() >= 1e30 or size.min() < 1e-30):  # the bounds of numbers.parse_exact
+    if (size >= 1e30).any() or ((size < 1e-30) & (size > 0)).any():  # the bounds of numbers.parse_exact
         raise PanelError(f"欄位「{name}」含超過 10 的 ±30 次方的值")
     return values
 
@@ -135,51 +147,116 @@ class _Result:
     achievement_raw: np.ndarray
     light: np.ndarray  # codes into LIGHTS, -1 = none
     status: np.ndarray  # codes into STATES
-    exact: int = 0
+
+    @classmethod
+    def empty(cls, n: int) -> _Result:
+        import numpy as np
+
+        return cls(np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan), np.full(n, -1, dtype=np.int8),
+                   np.full(n, _code(STATES, State.NO_DATA), dtype=np.int8))
+
+    def part(self, rows: slice) -> _Result:
+        """The same arrays for some rows (views: writing into the part writes into the whole)."""
+        return _Result(*(getattr(self, f)[rows] for f in FIELDS))
+
+    def put(self, idx: np.ndarray, cells: tuple) -> None:
+        for f, v in zip(FIELDS, cells, strict=True):
+            getattr(self, f)[idx] = v
 
 
 def _code(values: tuple[str, ...], v: str) -> int:
     return values.index(v)
 
 
-def _score_kpi(kpi: Kpi, year: int, given: dict[str, np.ndarray], engine: Engine, policy, n: int) -> _Result:
-    import numpy as np
+class _Plan:
+    """One KPI prepared once per ``score_frame`` call: its columns, checks, target and programs."""
 
-    nan = np.full(n, np.nan)
-    res = _Result(nan.copy(), nan.copy(), nan.copy(), np.full(n, -1, dtype=np.int8),
-                  np.full(n, _code(STATES, State.NO_DATA), dtype=np.int8))
-    declared = set(kpi.input_symbols)
-    present = {s: ~np.isnan(v) for s, v in given.items()}
-    none = np.zeros(n, dtype=bool)
-    unknown = _any([present[s] for s in given if s not in declared], n)
-    any_given = _any(list(present.values()), n)
-    bad = none.copy()
-    for inp in kpi.inputs:
-        if inp.symbol in given:
-            bad |= present[inp.symbol] & _domain_bad(inp.domain.value, given[inp.symbol])
-    invalid = unknown | (any_given & bad)
-    no_data = ~unknown & ~any_given if kpi.inputs else none.copy()
-    res.status[invalid] = _code(STATES, State.INVALID)
-    open_rows = ~invalid & ~no_data
-    target = engine.catalog.target(kpi.id, year)
-    try:
-        compiled = compile_kpi(kpi)
-    except FormulaError:
-        compiled = None
-    needed = set() if compiled is None else \
-        set(compiled.formula.symbols).union(*(f.symbols for _, f in compiled.definitions)) & declared
-    complete = open_rows.copy()
-    for s in needed:
-        complete &= present.get(s, none)
-    res.status[open_rows & ~complete] = _code(STATES, State.INCOMPLETE)
-    if target is None:  # no target: every row is NO_TARGET whatever it holds; the exact path says so
-        _exact(kpi, year, given, np.arange(n), engine, policy, res)
-        return res
-    exact_rows = complete.copy()
-    if compiled is not None and {p.symbol for p in kpi.params} <= set(target.params):
-        exact_rows = _vectorised(kpi, compiled, target, policy, given, complete, res)
-    _exact(kpi, year, given, np.flatnonzero(exact_rows), engine, policy, res)
-    return res
+    def __init__(self, kpi: Kpi, year: int, engine: Engine, policy: Policy, columns: dict[str, str]):
+        self.kpi, self.year, self.engine, self.policy, self.columns = kpi, year, engine, policy, columns
+        self.target = engine.catalog.target(kpi.id, year)
+        declared = set(kpi.input_symbols)
+        self.unknown = [s for s in columns if s not in declared]
+        self.domains = [(inp.symbol, inp.domain.value) for inp in kpi.inputs if inp.symbol in columns]
+        try:
+            self.compiled = compile_kpi(kpi)
+        except FormulaError:
+            self.compiled = None
+        self.needed = set() if self.compiled is None else set(self.compiled.formula.symbols).union(
+            *(f.symbols for _, f in self.compiled.definitions)) & declared
+        self.program = None
+        if self.compiled is not None and self.target is not None and \
+                {p.symbol for p in kpi.params} <= set(self.target.params):
+            self.program = _program(kpi, self.compiled, self.target)
+        self.memo: dict[tuple, tuple] = {}  # the exact path's cells, per distinct row of inputs
+
+    def score(self, given: dict[str, np.ndarray], res: _Result, stats: PanelStats) -> None:
+        """Score these rows: states and checks vectorised, then floats, then exact where floats cannot decide."""
+        import numpy as np
+
+        n = len(res.status)
+        present = {s: ~np.isnan(v) for s, v in given.items()}
+        none = np.zeros(n, dtype=bool)
+        unknown = _any([present[s] for s in self.unknown], n)
+        any_given = _any(list(present.values()), n)
+        bad = none.copy()
+        for symbol, domain in self.domains:
+            bad |= present[symbol] & _domain_bad(domain, given[symbol])
+        invalid = unknown | (any_given & bad)
+        no_data = ~unknown & ~any_given if self.kpi.inputs else none
+        res.status[invalid] = _code(STATES, State.INVALID)
+        open_rows = ~invalid & ~no_data
+        complete = open_rows.copy()
+        for s in self.needed:
+            complete &= present.get(s, none)
+        res.status[open_rows & ~complete] = _code(STATES, State.INCOMPLETE)
+        if self.target is None:  # no target: every row is NO_TARGET whatever it holds; the exact path says so
+            stats.exact_cells += n
+            self._fraction(given, np.arange(n), res, stats)
+            return
+        if self.program is None:
+            doubt = np.flatnonzero(complete)
+        else:
+            doubt = _vectorised(self.kpi, self.program, self.target, self.policy, given, complete, res)
+        stats.exact_cells += doubt.size
+        left = self._rational(given, doubt, res)
+        self._fraction(given, left, res, stats)
+
+    def _rational(self, given: dict[str, np.ndarray], idx: np.ndarray, res: _Result) -> np.ndarray:
+        """Decide these rows with exact int64 rationals (``panel_exact``); returns the rows it could not."""
+        if idx.size == 0 or self.program is None:
+            return idx
+        r = Rationals(idx.size)
+        try:
+            env = {k: r.constant(v) for k, v in self.target.params.items()}
+            env.update({s: r.decimal(given[s][idx]) for s in self.needed})
+            actual = r.kpi_value(self.compiled.definitions, self.compiled.formula, env)
+            cells = _score_rationals(r, actual, self.kpi, self.target.value, self.policy)
+        except Unsupported:
+            return idx
+        ok = r.ok
+        res.put(idx[ok], tuple(c[ok] for c in cells))
+        return idx[~ok]
+
+    def _fraction(self, given: dict[str, np.ndarray], idx: np.ndarray, res: _Result, stats: PanelStats) -> None:
+        """The exact path itself (``Engine.score_one``), once per distinct row of inputs (a unit that
+        reported exactly its target every month, a column of zeros)."""
+        import numpy as np
+
+        if idx.size == 0:
+            return
+        stats.fraction_cells += idx.size
+        symbols = list(given)
+        block = np.column_stack([given[s][idx] for s in symbols]) if symbols else np.zeros((idx.size, 0))
+        block = np.where(np.isnan(block), np.inf, block)  # inf never occurs in a panel (refused): "not given"
+        cells = []
+        for key in map(tuple, block.tolist()):
+            cell = self.memo.get(key)
+            if cell is None:
+                inputs = {s: parse_exact(v) for s, v in zip(symbols, key, strict=True) if v != math.inf}
+                cell = self.memo[key] = _cells(self.engine.score_one(self.kpi, self.year, inputs), self.policy.places)
+                stats.fraction_evaluations += 1
+            cells.append(cell)
+        res.put(idx, tuple(np.array(c) for c in zip(*cells, strict=True)))
 
 
 def _any(masks: list, n: int) -> np.ndarray:
@@ -242,14 +319,13 @@ def _program(kpi: Kpi, compiled, target) -> _Program:
     return _PROGRAMS[key]
 
 
-def _vectorised(kpi: Kpi, compiled, target, policy, given, rows, res: _Result):
-    """Fill the rows float arithmetic decides safely; returns the rows left for the exact path."""
+def _vectorised(kpi: Kpi, prog: _Program, target, policy, given, rows, res: _Result) -> np.ndarray:
+    """Fill the rows float arithmetic decides safely; returns the (indices of) rows left for exact arithmetic."""
     import numpy as np
 
     idx = np.flatnonzero(rows)
     if idx.size == 0:
-        return rows
-    prog = _program(kpi, compiled, target)
+        return idx
     args = [given[s][idx] if s in given else np.full(idx.size, np.nan) for s in prog.symbols]
     scale = np.maximum(1.0, np.max(np.abs(np.vstack(args)), axis=0)) if args else np.ones(idx.size)
     with np.errstate(all="ignore"):
@@ -285,9 +361,7 @@ def _vectorised(kpi: Kpi, compiled, target, policy, given, rows, res: _Result):
     else:
         res.status[ok] = _code(STATES, State.SCORED)
         res.light[ok] = _lights(capped[keep], policy)
-    left = np.zeros(rows.shape, dtype=bool)
-    left[idx[doubt]] = True
-    return left
+    return idx[doubt]
 
 
 def _achievement(direction: Direction, actual: np.ndarray, target: Fraction):
@@ -347,31 +421,55 @@ def _round(v: np.ndarray, places: int) -> np.ndarray:
     return np.where(np.isnan(v), np.nan, out + 0.0)  # + 0.0: no negative zero
 
 
-def _exact(kpi: Kpi, year: int, given, rows, engine: Engine, policy, res: _Result) -> None:
-    """The exact path (``Engine.score_one``) for the rows float arithmetic left undecided.
+def _score_rationals(r: Rationals, actual: tuple, kpi: Kpi, target: Fraction, policy: Policy) -> tuple:
+    """``scoring.score`` on exact rationals: the panel's cells (display-rounded numbers, light and state codes).
 
-    Rows with the same values (a unit that reported exactly its target every month) are scored once.
+    Mirrors ``scoring.achievement`` branch by branch; raw is NaN where it is None there.
     """
     import numpy as np
 
-    rows = np.asarray(rows)
-    res.exact += len(rows)
-    if rows.size == 0:
-        return
-    symbols = list(given)
-    if symbols:  # inf never occurs in a panel (refused), so it can stand for "not given"
-        values = np.column_stack([np.where(np.isnan(given[s][rows]), np.inf, given[s][rows]) for s in symbols])
-        unique, inverse = np.unique(values, axis=0, return_inverse=True)
+    hundred, zero = r.constant(Fraction(100)), r.constant(Fraction(0))
+    n = r.n
+    defined = np.ones(n, dtype=bool)
+    left, right = r.compare(actual, r.constant(target))
+    if kpi.direction is Direction.LOWER:
+        met = left <= right
+        if target <= 0:
+            defined[:] = False
+            raw, basis = zero, r.select(met, hundred, zero)
+        else:
+            positive = actual[0] > 0
+            safe = r.select(positive, actual, hundred)  # no 1/0 where the ratio has no meaning
+            raw = r.mul(r.constant(target * 100), r.inverse(safe))
+            defined = positive
+            basis = r.select(positive & ~met, raw, hundred)
+    elif kpi.direction is Direction.BINARY:
+        raw = basis = r.select(left >= right, hundred, zero)
+    elif target <= 0:
+        defined[:] = False
+        raw, basis = zero, r.select(left >= right, hundred, zero)
     else:
-        unique, inverse = np.zeros((1, 0)), np.zeros(rows.size, dtype=int)
-    cells = []
-    for u in unique:
-        inputs = {s: parse_exact(float(v)) for s, v in zip(symbols, u, strict=True) if v != np.inf}
-        cells.append(_cells(engine.score_one(kpi, year, inputs), policy.places))
-    inverse = np.asarray(inverse).reshape(-1)
-    for column, k in (("actual", 0), ("achievement", 1), ("achievement_raw", 2), ("light", 3), ("status", 4)):
-        target = getattr(res, column)
-        target[rows] = np.array([c[k] for c in cells], dtype=target.dtype)[inverse]
+        raw = basis = r.mul(actual, r.constant(100 / target))
+    cap = r.constant(policy.cap)
+    over_l, over_r = r.compare(cap, basis)
+    capped = r.select(over_l < over_r, cap, basis)  # min(basis, cap)
+    places = policy.places
+    nan = np.full(n, np.nan)
+    cells_actual = r.rounded(actual, places)
+    cells_raw = np.where(defined, r.rounded(raw, places), nan)
+    cells_capped = r.rounded(capped, places)
+    if kpi.review_required:
+        light = np.full(n, -1, dtype=np.int8)
+        status = np.full(n, _code(STATES, State.AWAITING_REVIEW), dtype=np.int8)
+    else:
+        light = np.full(n, _code(LIGHTS, policy.bands[-1].light.value), dtype=np.int8)
+        undecided = np.ones(n, dtype=bool)
+        for band in policy.bands:
+            hit = undecided if band.minimum is None else undecided & r.at_least(capped, band.minimum)
+            light[hit] = _code(LIGHTS, band.light.value)
+            undecided &= ~hit
+        status = np.full(n, _code(STATES, State.SCORED), dtype=np.int8)
+    return cells_actual, cells_capped, cells_raw, light, status
 
 
 def _cells(s: Score, places: int) -> tuple:
@@ -381,9 +479,6 @@ def _cells(s: Score, places: int) -> tuple:
 
     return (num(s.actual), num(s.achievement), num(s.achievement_raw),
             -1 if s.light is None else _code(LIGHTS, s.light.value), _code(STATES, State(s.state).value))
-
-
-
 
 
 def read_panel(path: Path) -> pd.DataFrame:
