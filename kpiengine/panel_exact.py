@@ -18,8 +18,11 @@ Why it is the exact path's value, not an approximation:
   ``formula.evaluate`` runs, definitions first, with the year's params — only on arrays;
 * every product is estimated in float first; where it could reach ``LIMIT`` (2^62) the row is
   marked not ``ok`` and its value replaced by 0/1, so nothing wraps silently;
-* a zero denominator anywhere (even in a Piecewise branch the exact path would not take) also marks
-  the row not ``ok``: the state UNDEFINED and its reasons stay the exact path's business.
+* a zero denominator makes the row ``undefined`` (the state UNDEFINED) only where the exact path
+  evaluates that node: ``formula.evaluate`` runs definitions in order, every argument of +, *,
+  Min, Max, but in a Piecewise only the conditions up to the first true one and that one value,
+  and all()/any() stop early. Each node is run here on every row, with the mask of rows the exact
+  path reaches it on (placeholders elsewhere, which can only cost a row its ``ok``).
 
 Rows not ``ok`` go to the exact path itself. Nothing here is a tolerance.
 """
@@ -45,13 +48,15 @@ Value = tuple  # (numerator, denominator) int64 arrays
 
 
 class Rationals:
-    """Exact arithmetic on ``n`` rows at once; ``ok`` is False where a row left the safe range."""
+    """Exact arithmetic on ``n`` rows at once; ``ok`` is False where a row left the safe range,
+    ``undefined`` True where the exact path meets a zero denominator."""
 
     def __init__(self, n: int):
         import numpy as np
 
         self.n = n
         self.ok = np.ones(n, dtype=bool)
+        self.undefined = np.zeros(n, dtype=bool)  # a zero denominator the exact path reaches: UNDEFINED
 
     # --- values -------------------------------------------------------------------------------
 
@@ -117,22 +122,22 @@ class Rationals:
         num, den = self._product(a[0], b[0]), self._product(a[1], b[1])
         return self._reduce(num, np.where(den == 0, 1, den))
 
-    def inverse(self, a: Value) -> Value:
-        """1 / a; a zero denominator marks the row not ok (the exact path says UNDEFINED, with its reason)."""
+    def inverse(self, a: Value, reach: np.ndarray) -> Value:
+        """1 / a. Where a is 0 on a row the exact path evaluates (``reach``) the row is ``undefined``."""
         import numpy as np
 
         zero = a[0] == 0
-        self.ok &= ~zero
+        self.undefined |= zero & reach
         sign = np.where(a[0] < 0, -1, 1)
         return sign * a[1], np.where(zero, 1, np.abs(a[0]))
 
-    def power(self, a: Value, exponent: int) -> Value:
-        base = self.inverse(a) if exponent < 0 else a
+    def power(self, a: Value, exponent: int, reach: np.ndarray) -> Value:
+        if exponent == 0:
+            return self.constant(Fraction(1))
+        base = self.inverse(a, reach) if exponent < 0 else a
         out = base
         for _ in range(abs(exponent) - 1):
             out = self.mul(out, base)
-        if exponent == 0:
-            return self.constant(Fraction(1))
         return out
 
     def compare(self, a: Value, b: Value) -> tuple[np.ndarray, np.ndarray]:
@@ -146,8 +151,13 @@ class Rationals:
 
     # --- programs -----------------------------------------------------------------------------
 
-    def run(self, p, env: dict[str, Value]):
-        """Run a program (see ``formula.to_program``): a Value, or a bool array for conditions."""
+    def run(self, p, env: dict[str, Value], reach: np.ndarray):
+        """Run a program (see ``formula.to_program``) on every row: a Value, or a bool array for a condition.
+
+        ``reach`` holds the rows on which the exact path evaluates this node (Piecewise takes the
+        first true piece and evaluates nothing after it; and/or stop early): only there does a
+        zero denominator make the row ``undefined``, as ``formula.evaluate`` raises Undefined.
+        """
         import numpy as np
 
         kind = p[0]
@@ -159,58 +169,70 @@ class Rationals:
             return self.constant(Fraction(p[1], p[2]))
         if kind in ("+", "*"):
             op = self.add if kind == "+" else self.mul
-            args = [self.run(a, env) for a in p[1]]
+            args = [self.run(a, env, reach) for a in p[1]]
             out = args[0]
             for a in args[1:]:
                 out = op(out, a)
             return out
         if kind == "^":
-            return self.power(self.run(p[1], env), int(p[2]))
+            return self.power(self.run(p[1], env, reach), int(p[2]), reach)
         if kind in ("min", "max"):
-            args = [self.run(a, env) for a in p[1]]
+            args = [self.run(a, env, reach) for a in p[1]]
             out = args[0]
             for a in args[1:]:
                 left, right = self.compare(a, out)
                 out = self.select(left < right if kind == "min" else left > right, a, out)
             return out
         if kind == "abs":
-            a = self.run(p[1], env)
+            a = self.run(p[1], env, reach)
             return np.abs(a[0]), a[1]
-        if kind == "pw":  # the first true condition wins: fold from the last piece back
-            pieces = [(self.run(v, env), self._condition(c, env)) for v, c in p[1]]
-            out = pieces[-1][0]
-            for value, cond in reversed(pieces[:-1]):
-                out = self.select(cond, value, out)
+        if kind == "pw":
+            taken = np.zeros(self.n, dtype=bool)
+            out = None
+            for value, cond in p[1]:
+                chosen = self.condition(cond, env, reach & ~taken) & ~taken
+                v = self.run(value, env, reach & chosen)
+                out = v if out is None else self.select(chosen, v, out)
+                taken |= chosen
+            if not taken.all():  # the gate makes the last condition True: never happens
+                raise Unsupported("pw")
             return out
         raise Unsupported(kind)
 
-    def _condition(self, p, env) -> np.ndarray:
+    def condition(self, p, env: dict[str, Value], reach: np.ndarray) -> np.ndarray:
         import numpy as np
 
         kind = p[0]
         if kind in ("T", "F"):
             return np.full(self.n, kind == "T")
         if kind in ("and", "or"):
-            conds = [self._condition(a, env) for a in p[1]]
-            out = conds[0]
-            for c in conds[1:]:
+            out = np.full(self.n, kind == "and")
+            for a in p[1]:  # all() / any(): an argument is evaluated while the answer is still open
+                open_ = out if kind == "and" else ~out
+                c = self.condition(a, env, reach & open_)
                 out = (out & c) if kind == "and" else (out | c)
             return out
         if kind == "rel":
-            left, right = self.compare(self.run(p[2], env), self.run(p[3], env))
+            left, right = self.compare(self.run(p[2], env, reach), self.run(p[3], env, reach))
             ops = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal, "==": np.equal}
             return ops[p[1]](left, right)
         raise Unsupported(kind)
 
     def kpi_value(self, definitions, formula, env: dict[str, Value]) -> Value:
-        """A KPI's actual value: its definitions in order (as ``evaluation.evaluate_kpi``), then its formula."""
+        """A KPI's actual value: its definitions in order (as ``evaluation.evaluate_kpi``), then its formula.
+
+        Rows left ``undefined`` are the exact path's UNDEFINED; their value is a placeholder 0.
+        """
+        import numpy as np
+
         env = dict(env)
+        reach = np.ones(self.n, dtype=bool)
         for symbol, f in definitions:
-            env[symbol] = self.run(f.program, env)
-        value = self.run(formula.program, env)
+            env[symbol] = self.run(f.program, env, reach)
+        value = self.run(formula.program, env, reach)
         if not isinstance(value, tuple):
             raise Unsupported("condition")
-        return value
+        return self.select(self.undefined, self.constant(Fraction(0)), value)
 
     # --- scoring ------------------------------------------------------------------------------
 
