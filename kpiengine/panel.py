@@ -7,10 +7,13 @@ name, a month) are carried through. ``score_frame`` computes, per row and KPI, t
 sympy tree the gate built, targets' params filled in exactly) in one pass per KPI.
 
 Floats are not fractions, so every cell where float arithmetic could decide differently from the
-exact path falls back to it (``Engine.score_one`` on the same values) — wherever a value lands
-within ``TOLERANCE`` of a band edge, of the target, of a condition's threshold, of a zero
-denominator, or of a rounding half-point of a displayed digit. Numbers come back already rounded
-half-up to the policy's places, so each equals the ``kpi score --format json`` field of the exact path.
+exact path is decided exactly — wherever a value lands within ``TOLERANCE`` of a band edge, of
+the target, of a condition's threshold, of a zero denominator, or of a rounding half-point of a
+displayed digit. Exactly means: by int64 rationals over the same compiled program, whole columns
+at once (``panel_exact``), and where those cannot be sure (an input that is not a short decimal, a
+number beyond int64), by the exact path itself (``Engine.score_one``), once per distinct row of
+inputs. Numbers come back already rounded half-up to the policy's places, so each equals the
+``kpi score --format json`` field of the exact path. Rows are scored in chunks of ``CHUNK_ROWS``.
 Official scores stay on the exact path; this is for analysis over many units.
 """
 
@@ -174,13 +177,6 @@ class _Result:
     achievement_raw: np.ndarray
     light: np.ndarray  # codes into LIGHTS, -1 = none
     status: np.ndarray  # codes into STATES
-
-    @classmethod
-    def empty(cls, n: int) -> _Result:
-        import numpy as np
-
-        return cls(np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan), np.full(n, -1, dtype=np.int8),
-                   np.full(n, _code(STATES, State.NO_DATA), dtype=np.int8))
 
     def part(self, rows: slice) -> _Result:
         """The same arrays for some rows (views: writing into the part writes into the whole)."""

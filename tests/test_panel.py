@@ -52,6 +52,7 @@ def test_every_row_of_a_10000_row_sample_agrees_with_the_exact_path(engine, samp
     kpis = [k for k in engine.catalog.kpis if f"{k.id}:status" in result.columns]
     assert len(result) == ROWS and len(kpis) == len(engine.catalog.kpis)
     assert 0 < stats.exact_cells < stats.cells / 4  # mostly vectorised, yet the edges went exact
+    assert stats.fraction_evaluations == 0  # and exact int64 rationals decided every one of them
     rows: dict[str, list[int]] = {}
     for i in range(ROWS):
         for j in range(CHECKED_PER_ROW):
@@ -92,6 +93,49 @@ def test_the_float_alone_cases_really_need_the_fallback(engine, monkeypatch):
         df = pd.DataFrame({f"{kpi.id}:{s}": [float(case["inputs"][s])] for s in kpi.input_symbols})
         got = _cell(score_frame(df, 107, engine), kpi.id, 0)
         assert (got[0], got[1], got[3]) != (case["actual"], case["achievement"], case["light"]), case["kpi"]
+
+
+def test_the_fraction_path_runs_once_per_distinct_row(engine):
+    """A cell at the target (hakka.3.1: after − before = 3.2) whose input is not certainly a short decimal
+    (3.2 + 0.1 is 3.3000000000000003) goes to Engine.score_one — once per distinct row, across chunks too."""
+    rows = [(3.2 + 0.1, 0.1)] * 5 + [(3.2 + 0.2, 0.2), (3.2 + 0.1, 0.1)]
+    df = pd.DataFrame({"hakka.3.1:value_after": [a for a, _ in rows], "hakka.3.1:value_before": [b for _, b in rows]})
+    stats = PanelStats()
+    chunk = panel.CHUNK_ROWS
+    try:
+        panel.CHUNK_ROWS = 3
+        result = score_frame(df, 107, engine, stats)
+    finally:
+        panel.CHUNK_ROWS = chunk
+    kpi = engine.catalog.kpi("hakka.3.1")
+    assert (stats.exact_cells, stats.fraction_cells, stats.fraction_evaluations) == (len(rows), len(rows), 2)
+    for i, (after, before) in enumerate(rows):
+        assert _cell(result, kpi.id, i) == _exact(engine, kpi, {"value_after": after, "value_before": before})
+
+
+def test_light_bands_by_searchsorted_match_the_edge_by_edge_rule(engine):
+    """``_Bands.decide``: the light of each band and "within TOLERANCE of an edge", at and around every edge,
+    for the real policy (edges far apart: neighbours only) and for one whose edges nearly touch."""
+    from fractions import Fraction
+
+    from kpiengine.scoring import Band, Light, Policy
+
+    close = Policy(107, (Band(Light.GREEN, Fraction(100)), Band(Light.YELLOW, Fraction(100) - Fraction(1, 10**8)),
+                         Band(Light.WHITE, None)))
+    for policy, separated in ((engine.policy(107), True), (close, False)):
+        bands = panel._Bands(policy)
+        assert bands.separated is separated
+        edges = [float(e) for e in bands.edges]
+        values = np.array(sorted({e + d for e in edges for d in (-1e-3, -1e-7, -1e-8, 0.0, 1e-8, 1e-7, 1e-3)}
+                                 | {-5.0, 0.0, 50.0, 150.0, np.nan}))
+        light, near = bands.decide(values)
+        for v, code, n in zip(values, light, near, strict=True):
+            if np.isnan(v):
+                assert not n
+                continue
+            capped = Fraction(min(v, float(policy.cap)))
+            assert panel.LIGHTS[code] == policy.light_for(capped).value, (v, policy)
+            assert n == any(abs(v - e) <= panel.TOLERANCE * max(1.0, abs(e)) for e in edges), (v, policy)
 
 
 def test_other_columns_and_the_index_are_kept(engine):
