@@ -218,21 +218,21 @@ class _Plan:
         import numpy as np
 
         n = len(res.status)
-        present = {s: ~np.isnan(v) for s, v in given.items()}
-        none = np.zeros(n, dtype=bool)
-        unknown = _any([present[s] for s in self.unknown], n)
-        any_given = _any(list(present.values()), n)
-        bad = none.copy()
-        for symbol, domain in self.domains:
-            bad |= present[symbol] & _domain_bad(domain, given[symbol])
-        invalid = unknown | (any_given & bad)
-        no_data = ~unknown & ~any_given if self.kpi.inputs else none
-        res.status[invalid] = _code(STATES, State.INVALID)
-        open_rows = ~invalid & ~no_data
-        complete = open_rows.copy()
-        for s in self.needed:
-            complete &= present.get(s, none)
-        res.status[open_rows & ~complete] = _code(STATES, State.INCOMPLETE)
+        missing = {s: np.isnan(v) for s, v in given.items()}
+        none_given = _all([missing[s] for s in given], n)
+        unknown = ~_all([missing[s] for s in self.unknown], n)
+        bad = _any([_domain_bad(domain, given[symbol]) for symbol, domain in self.domains], n)
+        invalid = unknown | (bad & ~none_given)
+        complete = ~invalid & ~_any([missing.get(s, True) for s in self.needed], n)
+        if self.kpi.inputs:
+            complete &= ~none_given
+            incomplete = ~invalid & ~none_given & ~complete
+        else:
+            incomplete = ~invalid & ~complete
+        if invalid.any():
+            np.copyto(res.status, _code(STATES, State.INVALID), where=invalid)
+        if incomplete.any():
+            np.copyto(res.status, _code(STATES, State.INCOMPLETE), where=incomplete)
         if self.target is None:  # no target: every row is NO_TARGET whatever it holds; the exact path says so
             stats.exact_cells += n
             self._fraction(given, np.arange(n), res, stats)
@@ -284,6 +284,7 @@ class _Plan:
 
 
 def _any(masks: list, n: int) -> np.ndarray:
+    """Row by row: any of these masks (a mask may be the constant True)."""
     import numpy as np
 
     out = np.zeros(n, dtype=bool)
@@ -292,22 +293,34 @@ def _any(masks: list, n: int) -> np.ndarray:
     return out
 
 
+def _all(masks: list, n: int) -> np.ndarray:
+    import numpy as np
+
+    out = np.ones(n, dtype=bool)
+    for m in masks:
+        out &= m
+    return out
+
+
 def _domain_bad(domain: str, x: np.ndarray) -> np.ndarray:
-    """Exactly the domain rules of ``evaluation.domain_problem`` (a float is integral iff its decimal is)."""
+    """Exactly the domain rules of ``evaluation.domain_problem`` (a float is integral iff its decimal is).
+
+    NaN (not given) is never bad: every comparison with NaN is false (hence floor(x) < x, not x != floor(x)).
+    """
     import numpy as np
 
     with np.errstate(invalid="ignore"):
         if domain in ("count", "nonneg", "percent", "score"):
             bad = x < 0
             if domain == "count":
-                bad |= x != np.floor(x)
+                bad |= np.floor(x) < x
             if domain == "score":
                 bad |= x > 100
             return bad
         if domain == "bool":
-            return (x != 0) & (x != 1)
+            return (x < 0) | (x > 1) | ((x > 0) & (x < 1))
         if domain == "rank":
-            return (x < 1) | (x != np.floor(x))
+            return (x < 1) | (np.floor(x) < x)
     return np.zeros(x.shape, dtype=bool)
 
 
@@ -382,18 +395,21 @@ def _vectorised(kpi: Kpi, prog: _Program, target, bands: _Bands, given, complete
             near |= np.abs(actual) <= TOLERANCE  # actual ≤ 0 decides
         doubt |= near if exact_float is None else near & ~exact_float
         raw, basis, ratio = _achievement(kpi.direction, actual, target.value)
-        capped = np.minimum(basis, bands.cap)
         light, near_edge = bands.decide(basis)
-        doubt |= ratio & near_edge  # a ratio landing on a band edge or on the cap (constants 100 / 0 are exact)
-        rounded = []
-        for v in (actual, raw, capped):
-            r, near_half = _half_up(v, bands.places)
+        doubt |= near_edge if ratio is True else ratio & near_edge  # a ratio on a band edge or the cap
+        rounded_actual, near_half = _half_up(actual, bands.places)
+        doubt |= near_half
+        rounded_raw, near_half = _half_up(raw, bands.places)
+        doubt |= near_half
+        if basis is raw:  # capped = min(raw, cap): rounding is monotone, so round(capped) = min(round(raw), round(cap))
+            rounded_capped = np.minimum(rounded_raw, bands.cap_rounded)
+        else:
+            rounded_capped, near_half = _half_up(np.minimum(basis, bands.cap), bands.places)
             doubt |= near_half
-            rounded.append(r)
     ok = complete & ~doubt
-    np.copyto(res.actual, rounded[0], where=ok)
-    np.copyto(res.achievement, rounded[2], where=ok)
-    np.copyto(res.achievement_raw, rounded[1], where=ok)
+    np.copyto(res.actual, rounded_actual, where=ok)
+    np.copyto(res.achievement, rounded_capped, where=ok)
+    np.copyto(res.achievement_raw, rounded_raw, where=ok)
     if kpi.review_required:
         np.copyto(res.status, _code(STATES, State.AWAITING_REVIEW), where=ok)
     else:
@@ -403,12 +419,11 @@ def _vectorised(kpi: Kpi, prog: _Program, target, bands: _Bands, given, complete
 
 
 class _Bands:
-    """A policy's light bands as sorted float edges: one ``searchsorted`` gives both the light and the nearest edges.
+    """A policy's light bands as float edges (the band minima and the cap, ascending).
 
-    The rule stays "a ratio within TOLERANCE × max(1, |edge|) of an edge (a band minimum or the
-    cap) goes exact", checked against the edges on either side of the value. That covers every
-    edge because neighbouring edges are further apart than both their tolerances (checked here;
-    otherwise each edge is checked in turn, as before).
+    The light of a capped ratio is looked up by how many edges it reaches (a band's light holds from
+    its edge up to the next; above the cap, the cap's); "near an edge" is the rule itself: within
+    TOLERANCE × max(1, |edge|) of any edge.
     """
 
     def __init__(self, policy: Policy):
@@ -416,36 +431,31 @@ class _Bands:
 
         self.policy, self.places, self.cap = policy, policy.places, float(policy.cap)
         exact = sorted({b.minimum for b in policy.bands if b.minimum is not None} | {policy.cap})
-        self.edges = np.array([float(e) for e in exact])
-        self.tolerances = np.array([TOLERANCE * max(1.0, abs(e)) for e in self.edges])
-        # light of a value v with edges[j-1] ≤ v < edges[j] (capped at the cap), by j = number of edges ≤ v
+        self.edges = [float(e) for e in exact]
+        self.tolerances = [TOLERANCE * max(1.0, abs(e)) for e in self.edges]
+        # the light of v with edges[j-1] ≤ v < edges[j], capped, by j = how many edges v reaches
         below = policy.bands[-1].light
         self.lights = np.array([_code(LIGHTS, (below if j == 0 else policy.light_for(min(exact[j - 1], policy.cap))).value)
                                 for j in range(len(exact) + 1)], dtype=np.int8)
-        gaps = np.diff(self.edges)
-        self.separated = bool(np.all(gaps > self.tolerances[:-1] + self.tolerances[1:]))
-        self.padded = np.concatenate(([-np.inf], self.edges, [np.inf]))
-        self.padded_tol = np.concatenate(([0.0], self.tolerances, [0.0]))
+        self.cap_rounded = float(to_decimal(policy.cap, policy.places))
 
     def decide(self, basis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(light codes for the capped basis, basis within tolerance of an edge)."""
         import numpy as np
 
-        pos = np.searchsorted(self.edges, basis, side="right")  # NaN sorts last: no edge near it
-        if self.separated:
-            near = (basis - self.padded[pos] <= self.padded_tol[pos]) | \
-                (self.padded[pos + 1] - basis <= self.padded_tol[pos + 1])
-        else:
-            near = np.zeros(basis.shape, dtype=bool)
-            for edge, tol in zip(self.edges, self.tolerances, strict=True):
-                near |= np.abs(basis - edge) <= tol
-        return self.lights[pos], near
+        reached = np.zeros(basis.shape, dtype=np.int8)
+        near = np.zeros(basis.shape, dtype=bool)
+        for edge, tol in zip(self.edges, self.tolerances, strict=True):
+            reached += basis >= edge
+            near |= np.abs(basis - edge) <= tol
+        return self.lights[reached], near
 
 
 def _achievement(direction: Direction, actual: np.ndarray, target: Fraction):
     """(raw %, basis %, basis is a computed ratio) as in ``scoring.achievement``, vectorised.
 
     raw is NaN where it has no meaning; where basis is not a ratio it is the constant 100 or 0.
+    Where basis is raw on every row, it is returned as the same array and the mask as ``True``.
     """
     import numpy as np
 
@@ -461,11 +471,11 @@ def _achievement(direction: Direction, actual: np.ndarray, target: Fraction):
         return raw, np.where(ratio, raw, 100.0), ratio
     if direction is Direction.BINARY:
         v = np.where(actual >= t, 100.0, 0.0)
-        return v, v, no
+        return v, v.copy(), no
     if target <= 0:
         return nan, np.where(actual >= t, 100.0, 0.0), no
     raw = actual / t * 100
-    return raw, raw, ~no
+    return raw, raw, True  # the same array: basis *is* raw
 
 
 def _half_up(v: np.ndarray, places: int) -> tuple[np.ndarray, np.ndarray]:

@@ -3,8 +3,8 @@
 A panel cell whose float lands within the tolerance of a band edge, the target, a condition's
 threshold or a rounding half-point is not a float question: it needs the exact value. The exact
 path (``Engine.score_one``, Fractions) costs ~100 µs a cell; this module gets the same value for a
-whole column of such cells at once, as a pair of int64 arrays (numerator, denominator > 0) kept in
-lowest terms, and scores it the way ``scoring.score`` does (same comparisons, same half-up rounding
+whole column of such cells at once, as a pair of int64 arrays (numerator, denominator > 0), and
+scores it the way ``scoring.score`` does (same comparisons, same half-up rounding
 as ``numbers.to_decimal``).
 
 Why it is the exact path's value, not an approximation:
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 LIMIT = 2.0**62  # |numerator|, denominator and every product stay below this (int64 holds 2^63)
 MAX_DECIMALS = 6  # an input with more decimals than this is left to the exact path
 MAX_MANTISSA = 1e15  # at most 15 significant digits (DBL_DIG): the decimal is the float's repr
+REDUCE_ABOVE = 2**31  # numbers are brought to lowest terms only once they grow past this
 
 
 class Unsupported(Exception):
@@ -65,7 +66,7 @@ class Rationals:
 
         if abs(value.numerator) >= LIMIT or value.denominator >= LIMIT:
             raise Unsupported(str(value))
-        return (np.full(self.n, value.numerator, dtype=np.int64), np.full(self.n, value.denominator, dtype=np.int64))
+        return np.int64(value.numerator), np.int64(value.denominator)  # scalars: numpy broadcasts them
 
     def decimal(self, x: np.ndarray) -> Value:
         """``x`` (floats) as exact decimals m / 10^k; rows where that is not certain are marked not ok."""
@@ -80,47 +81,46 @@ class Rationals:
                 scale = 10.0**k
                 m = np.round(x * scale)
                 hit = todo & (np.abs(m) < MAX_MANTISSA) & (m / scale == x)
-                num[hit] = m[hit]
-                den[hit] = 10**k
+                np.copyto(num, m, where=hit, casting="unsafe")
+                np.copyto(den, 10**k, where=hit)
                 todo &= ~hit
                 if not todo.any():
                     break
         self.ok &= ~todo
-        return self._reduce(num, den)
+        return num, den
 
     def _reduce(self, num: np.ndarray, den: np.ndarray) -> Value:
+        """Lowest terms, but only once the numbers grow (np.gcd costs ~50× a multiplication)."""
         import numpy as np
 
-        g = np.gcd(num, den)  # den > 0, so g ≥ 1
+        if np.max(den, initial=0) < REDUCE_ABOVE and np.max(np.abs(num), initial=0) < REDUCE_ABOVE:
+            return num, den
+        g = np.gcd(num, den)
+        g[g == 0] = 1  # only on rows already not ok (a product that did not fit)
         return num // g, den // g
 
-    def _fits(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Where a * b certainly stays below LIMIT in magnitude (float estimate, relative error 2^-52)."""
-        import numpy as np
-
-        return np.abs(a.astype(float) * b) < LIMIT
-
     def _product(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """a · b, marking not ok the rows where it could pass LIMIT (a float estimate, relative error 2^-52).
+
+        Such rows keep whatever int64 made of it: they are never read again.
+        """
         import numpy as np
 
-        fits = self._fits(a, b)
-        self.ok &= fits
-        return np.where(fits, a * b, 0)
+        self.ok &= np.abs(np.multiply(a, b, dtype=float)) < LIMIT
+        return a * b
 
     def add(self, a: Value, b: Value) -> Value:
         import numpy as np
 
-        den = self._product(a[1], b[1])
-        num = self._product(a[0], b[1]) + self._product(b[0], a[1])  # each < 2^62: the sum fits int64
-        bad = ~(np.abs(num.astype(float)) < LIMIT) | (den == 0)
-        self.ok &= ~bad
-        return self._reduce(np.where(bad, 0, num), np.where(bad, 1, den))
+        if a[1] is b[1] or (a[1].ndim == 0 and b[1].ndim == 0 and a[1] == b[1]):  # same denominator
+            num, den = a[0] + b[0], a[1]
+        else:
+            num, den = self._product(a[0], b[1]) + self._product(b[0], a[1]), self._product(a[1], b[1])
+        self.ok &= np.abs(num.astype(float)) < LIMIT  # each product < 2^62: the sum did not wrap
+        return self._reduce(num, den)
 
     def mul(self, a: Value, b: Value) -> Value:
-        import numpy as np
-
-        num, den = self._product(a[0], b[0]), self._product(a[1], b[1])
-        return self._reduce(num, np.where(den == 0, 1, den))
+        return self._reduce(self._product(a[0], b[0]), self._product(a[1], b[1]))
 
     def inverse(self, a: Value, reach: np.ndarray) -> Value:
         """1 / a. Where a is 0 on a row the exact path evaluates (``reach``) the row is ``undefined``."""
@@ -245,8 +245,9 @@ class Rationals:
         """Half-up to ``places`` (``numbers.to_decimal``) as floats: the digits ``kpi score`` shows."""
         import numpy as np
 
-        scaled = self._product(np.abs(a[0]), np.full(self.n, 10**places, dtype=np.int64))
-        q, r = np.divmod(scaled, a[1])
+        scaled = self._product(np.abs(a[0]), np.int64(10**places))
+        with np.errstate(all="ignore"):  # a zero denominator only on rows already not ok
+            q, r = np.divmod(scaled, a[1])
         q = q + (2 * r >= a[1])
         self.ok &= q < 2**53  # exactly a float, so q / 10^places is the nearest double to the decimal
         return np.where(a[0] < 0, -q, q) / 10**places + 0.0

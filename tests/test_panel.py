@@ -113,29 +113,24 @@ def test_the_fraction_path_runs_once_per_distinct_row(engine):
         assert _cell(result, kpi.id, i) == _exact(engine, kpi, {"value_after": after, "value_before": before})
 
 
-def test_light_bands_by_searchsorted_match_the_edge_by_edge_rule(engine):
-    """``_Bands.decide``: the light of each band and "within TOLERANCE of an edge", at and around every edge,
-    for the real policy (edges far apart: neighbours only) and for one whose edges nearly touch."""
+def test_light_bands_give_the_policys_light_and_the_edges_within_reach(engine):
+    """``_Bands.decide`` at and around every edge: the light ``Policy.light_for`` gives the capped value,
+    and "within TOLERANCE of an edge", for the real policy and for one whose edges nearly touch."""
     from fractions import Fraction
 
     from kpiengine.scoring import Band, Light, Policy
 
     close = Policy(107, (Band(Light.GREEN, Fraction(100)), Band(Light.YELLOW, Fraction(100) - Fraction(1, 10**8)),
-                         Band(Light.WHITE, None)))
-    for policy, separated in ((engine.policy(107), True), (close, False)):
+                         Band(Light.WHITE, None)), cap=Fraction(120))
+    for policy in (engine.policy(107), close):
         bands = panel._Bands(policy)
-        assert bands.separated is separated
-        edges = [float(e) for e in bands.edges]
-        values = np.array(sorted({e + d for e in edges for d in (-1e-3, -1e-7, -1e-8, 0.0, 1e-8, 1e-7, 1e-3)}
-                                 | {-5.0, 0.0, 50.0, 150.0, np.nan}))
+        values = np.array(sorted({e + d for e in bands.edges for d in (-1e-3, -1e-7, -1e-8, 0.0, 1e-8, 1e-7, 1e-3)}
+                                 | {-5.0, 0.0, 50.0, 150.0}))
         light, near = bands.decide(values)
         for v, code, n in zip(values, light, near, strict=True):
-            if np.isnan(v):
-                assert not n
-                continue
-            capped = Fraction(min(v, float(policy.cap)))
+            capped = min(Fraction(v), policy.cap)
             assert panel.LIGHTS[code] == policy.light_for(capped).value, (v, policy)
-            assert n == any(abs(v - e) <= panel.TOLERANCE * max(1.0, abs(e)) for e in edges), (v, policy)
+            assert n == any(abs(v - e) <= panel.TOLERANCE * max(1.0, abs(e)) for e in bands.edges), (v, policy)
 
 
 def test_other_columns_and_the_index_are_kept(engine):
