@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .engine import AgencyInputs
+from .filehash import file_sha256
 from .numbers import fraction_text, parse_exact
 from .review import Review
 from .scoring import Light
@@ -233,14 +234,6 @@ def link_hash(prev_hash: str, kind: str, content: Any) -> str:
     h = hashlib.sha256()
     h.update(prev_hash.encode("ascii") + b"\n" + kind.encode("ascii") + b"\n")
     h.update(_canonical(content))
-    return h.hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 16), b""):
-            h.update(chunk)
     return h.hexdigest()
 
 

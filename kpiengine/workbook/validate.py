@@ -8,7 +8,6 @@ also carries the ``AgencyInputs`` the engine scores, unless the workbook's ident
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 from ..engine import AgencyInputs, Engine
 from ..evaluation import State, evaluate_kpi
+from ..filehash import file_sha256
 from ..messages import Problem, shorten
 from ..model import Kpi, Target
 from ..numbers import display, fraction_text
@@ -112,14 +112,6 @@ class Validation:
                 "template_version": self.template_version, "kind": self.kind, "sha256": self.sha256,
                 "errors": len(self.errors), "warnings": len(self.warnings),
                 "problems": [p.as_dict() for p in self.problems]}
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 16), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def validate_workbook(path: Path, engine: Engine, year: int | None = None, agency: str | None = None,
