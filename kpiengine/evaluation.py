@@ -101,20 +101,18 @@ def remember_parts(parts: Mapping[tuple, Parts]) -> None:
         _PARTS.setdefault(k, v)
 
 
+_BREACH_TEXT = {"minimum": "不可為負數", "integer": "須為整數", "maximum": "分數不可超過 100",
+                "only": "只能填 1（是）或 0（否）"}
+
+
 def domain_problem(inp: Input, value: Fraction) -> str | None:
-    """Why ``value`` is not allowed for ``inp`` (Chinese), or None."""
-    d = inp.domain
-    if d in (Domain.COUNT, Domain.NONNEG, Domain.PERCENT, Domain.SCORE) and value < 0:
-        return "不可為負數"
-    if d is Domain.COUNT and value.denominator != 1:
-        return "須為整數"
-    if d is Domain.SCORE and value > 100:
-        return "分數不可超過 100"
-    if d is Domain.RANK and (value.denominator != 1 or value < 1):
+    """Why ``value`` is not allowed for ``inp`` (Chinese), or None; the rule itself is ``Domain.rule``."""
+    breach = inp.domain.rule.breach(value)
+    if breach is None:
+        return None
+    if inp.domain is Domain.RANK:  # below 1 or not whole: one message says both
         return "須為 1 以上的整數（名次或級別）"
-    if d is Domain.BOOL and value not in (0, 1):
-        return "只能填 1（是）或 0（否）"
-    return None
+    return _BREACH_TEXT[breach]
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,32 @@ class Direction(StrEnum):
     BINARY = "binary"  # done (1) or not (0)
 
 
+@dataclass(frozen=True)
+class DomainRule:
+    """The bounds an input's values keep, stated once.
+
+    Evaluation, workbook validation and the vectorised panel path all read these fields, so the
+    three can never disagree on what a domain allows; each words a breach in its own way.
+    """
+
+    minimum: int | None = None  # inclusive
+    maximum: int | None = None  # inclusive
+    integer: bool = False
+    only: tuple[int, ...] = ()  # if set, the only values allowed
+
+    def breach(self, value: Fraction) -> str | None:
+        """The first rule ``value`` breaks — ``only``, ``minimum``, ``integer`` or ``maximum`` — or None."""
+        if self.only and value not in self.only:
+            return "only"
+        if self.minimum is not None and value < self.minimum:
+            return "minimum"
+        if self.integer and value.denominator != 1:
+            return "integer"
+        if self.maximum is not None and value > self.maximum:
+            return "maximum"
+        return None
+
+
 class Domain(StrEnum):
     """What kind of value an input cell accepts."""
 
@@ -43,6 +69,21 @@ class Domain(StrEnum):
             "bool": "是（1）／否（0）",
             "rank": "1 以上的整數（名次或級別，第1級填 1）",
         }[self.value]
+
+    @property
+    def rule(self) -> DomainRule:
+        return _DOMAIN_RULES[self]
+
+
+_DOMAIN_RULES = {
+    Domain.COUNT: DomainRule(minimum=0, integer=True),
+    Domain.NONNEG: DomainRule(minimum=0),
+    Domain.REAL: DomainRule(),
+    Domain.PERCENT: DomainRule(minimum=0),
+    Domain.SCORE: DomainRule(minimum=0, maximum=100),
+    Domain.BOOL: DomainRule(only=(0, 1)),
+    Domain.RANK: DomainRule(minimum=1, integer=True),
+}
 
 
 DIRECTION_LABELS = {

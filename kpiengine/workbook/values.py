@@ -186,18 +186,17 @@ def _to_number(value: Any, number_format: str | None, ctx: _Ctx) -> Fraction | N
     return number
 
 
+_BREACH_CODE = {"minimum": "wb-negative", "integer": "wb-not-integer", "maximum": "wb-score-range",
+                "only": "wb-bool-invalid"}
+
+
 def _check_domain(number: Fraction, ctx: _Ctx, percent_typed: bool) -> None:
+    """``Domain.rule`` decides; here a breach becomes the cell's error code."""
     d = ctx.inp.domain
-    shown = fraction_text(number) or ctx.shown
-    if d in (Domain.COUNT, Domain.NONNEG, Domain.PERCENT, Domain.SCORE) and number < 0:
-        ctx.errors.append(("wb-negative", ctx.params(value=shown)))
-    elif d is Domain.RANK and (number.denominator != 1 or number < 1):
-        ctx.errors.append(("wb-rank-range", ctx.params(value=shown)))
-    elif d is Domain.COUNT and number.denominator != 1:
-        ctx.errors.append(("wb-not-integer", ctx.params(value=shown)))
-    elif d is Domain.SCORE and number > 100:
-        ctx.errors.append(("wb-score-range", ctx.params(value=shown)))
-    elif d is Domain.BOOL and number not in (0, 1):
-        ctx.errors.append(("wb-bool-invalid", ctx.params(value=ctx.shown)))
+    breach = d.rule.breach(number)
+    if breach is not None:
+        code = "wb-rank-range" if d is Domain.RANK else _BREACH_CODE[breach]
+        shown = ctx.shown if breach == "only" else fraction_text(number) or ctx.shown
+        ctx.errors.append((code, ctx.params(value=shown)))
     elif d is Domain.PERCENT and not percent_typed and 0 < number <= 1:
-        ctx.notes.append(("wb-percent-fraction", ctx.params(value=shown)))
+        ctx.notes.append(("wb-percent-fraction", ctx.params(value=fraction_text(number) or ctx.shown)))
