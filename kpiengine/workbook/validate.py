@@ -19,6 +19,7 @@ from ..filehash import file_sha256
 from ..messages import Problem, shorten
 from ..model import Kpi, Target
 from ..numbers import display, fraction_text
+from ..stages import uncounted_stages
 from . import layout as L
 from .errors import wb_problem
 from .parse import KeyedCell, ParsedWorkbook, parse_workbook
@@ -37,7 +38,7 @@ RATING_ALIASES = {
 # Warnings that, if right, mean the value scored is not the one meant — and so the light is wrong:
 # a percent typed as a fraction (0.9 for 90%) scores 45.95% 白燈, a value far from the past is
 # usually a unit slip. ``kpi submit`` refuses them unless acknowledged (--confirm-warnings).
-CONFIRM_CODES = frozenset({"wb-percent-fraction", "wb-outlier"})
+CONFIRM_CODES = frozenset({"wb-percent-fraction", "wb-outlier", "wb-stage-order"})
 
 # Repeated problems of one code are shown once, with every cell, so that one error is not buried
 # under a dozen identical warnings (a forgotten 初核 column). Code → what the group says.
@@ -365,6 +366,15 @@ def _check_kpi(kpi: Kpi, target: Target | None, row: dict[str, Fraction | None],
         for p in evaluation.problems:
             add(Problem(p.code, p.message, p.severity, {"file": path.name, **p.location}))
         return
+    skipped = uncounted_stages(kpi, row, params)
+    if skipped is not None:
+        missing, later = skipped
+        cells = [by_key[L.key(kpi.id, s)] for s in (missing, *later) if L.key(kpi.id, s) in by_key]
+        add(wb_problem("wb-stage-order", _loc(path, cells[0].sheet if cells else None,
+                                              ",".join(c.cell for c in cells), kpi=kpi.id),
+                       kpi_id=kpi.id, missing=kpi.input(missing).label,
+                       later="、".join(f"「{kpi.input(s).label}」" for s in later),
+                       actual=display(evaluation.value) + ("%" if kpi.unit in ("%", "％") else "")))
     if target is not None and is_outlier(evaluation.value, target):
         cells = [by_key[L.key(kpi.id, s)] for s in kpi.input_symbols if L.key(kpi.id, s) in by_key]
         past = "、".join(f"{y}年 {display(v)}" for y, v in sorted(target.past.items()))

@@ -220,6 +220,26 @@ def test_percent_as_fraction_needs_acknowledgement(kpi_cli, base: Path, ledger: 
     assert s.returncode == 0 and "已收件" in s.stdout, s.stdout + s.stderr
 
 
+def test_stage_ticked_after_a_gap_needs_acknowledgement(kpi_cli, base: Path, ledger: Path) -> None:
+    """法務部 三-1: stage 3 ticked while stage 2 is not done: it will not count (README "Stage KPIs"), so say so."""
+    keys = {"moj.3.1:s1": 1, "moj.3.1:s2": 0, "moj.3.1:s3": 1}
+    path = edit_workbook(base, base.with_name("stages.xlsx"), values=keys)
+    v = kpi_cli("validate", path, "--format", "json", timeout=TIME)
+    assert v.returncode == 0, v.stdout + v.stderr
+    (p,) = [p for p in json.loads(v.stdout)["problems"] if p["code"] == "wb-stage-order"]
+    assert p["severity"] == "warning" and p["kpi"] == "moj.3.1"
+    assert p["cell"] == ",".join(where(path, k).split("!")[1] for k in ("moj.3.1:s2", "moj.3.1:s3"))
+    assert "實際值以 90.00% 計" in p["message"] and "尚未完成" in p["message"]
+    s = kpi_cli("submit", path, "--year", YEAR, "--ledger", ledger, timeout=TIME)
+    assert_clean_failure(s, "--confirm-warnings", "wb-stage-order")
+    assert not ledger.exists() or json.loads(kpi_cli("submissions", "--ledger", ledger, "--format", "json").stdout) == []
+    s = kpi_cli("submit", path, "--year", YEAR, "--ledger", ledger, "--confirm-warnings", timeout=TIME)
+    assert s.returncode == 0 and "已收件" in s.stdout, s.stdout + s.stderr
+    scored = kpi_cli("score", "--year", YEAR, "--agency", "moj", "--ledger", ledger, "--format", "json", timeout=TIME)
+    (row,) = [r for r in json.loads(scored.stdout) if r["id"] == "moj.3.1"]
+    assert row["actual_exact"] == "90"
+
+
 def test_blank_kpi_reported_at_its_input_cells(kpi_cli, base: Path) -> None:
     keys = ["moj.8.1:effective", "moj.8.1:closed", "moj.8.1:pending"]
     path = edit_workbook(base, base.with_name("blank-kpi.xlsx"), values={k: None for k in keys})
