@@ -29,6 +29,7 @@ from ..engine import Engine
 from ..numbers import display
 from ..workbook.safety import Limits
 from .security import (
+    SECURITY_HEADERS,
     BodyLimitMiddleware,
     BodyTooLarge,
     SecurityHeadersMiddleware,
@@ -147,11 +148,14 @@ async def _too_large(request: Request, exc: Exception) -> Response:
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
+    """Starlette answers an unhandled error outside every middleware, so the security headers are set here too."""
     log.exception("未預期的錯誤：%s %s", request.method, request.url.path, exc_info=exc)
     try:
-        return render(request, "error.html.j2", {"status": 500, "message": STATUS_MESSAGES[500]}, status_code=500)
+        response = render(request, "error.html.j2", {"status": 500, "message": STATUS_MESSAGES[500]}, status_code=500)
     except Exception:  # the error page itself failed: plain text, still Chinese, still no traceback
-        return Response(STATUS_MESSAGES[500], status_code=500, media_type="text/plain; charset=utf-8")
+        response = Response(STATUS_MESSAGES[500], status_code=500, media_type="text/plain; charset=utf-8")
+    response.headers.update(SECURITY_HEADERS)
+    return response
 
 
 def create_app(engine: Engine, ledger: Path, *, secret: bytes | None = None,

@@ -127,3 +127,7 @@ def test_server_errors_are_chinese(app, client_for, monkeypatch):
     r = client_for("reviewer").get("/board")
     assert r.status_code == 500 and "系統發生錯誤" in r.text
     assert "internal detail" not in r.text and "Traceback" not in r.text
+    from kpiengine.web.security import SECURITY_HEADERS
+
+    for name, value in SECURITY_HEADERS.items():  # the error page is guarded like every other page
+        assert r.headers.get(name) == value, name
