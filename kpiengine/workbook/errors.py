@@ -68,6 +68,8 @@ WORKBOOK_CATALOGUE: dict[str, tuple[str, str]] = {
     "wb-partial": ("error", "指標 {kpi_id} 只填了部分項目，尚缺：{labels}；本年度若無資料請整項留白"),
     "wb-not-given": ("warning", "指標 {kpi_id}「{name}」未填報，將標示為「無資料」"),
     "wb-undefined": ("error", "指標 {kpi_id} 無法計算：分母為 0（{denominator}），請檢查 {cells}"),
+    "wb-nothing-filled": ("warning", "{count} 項指標都沒有填任何數值：送出後這份空白的填報將成為最新版本，"
+                                     "各指標均標示為「無資料」。若是誤傳了空白範本，請改傳已填寫的檔案"),
     "wb-stage-order": ("warning", "指標 {kpi_id} 勾選了{later}，但「{missing}」尚未完成：依階段型指標通則，"
                                   "前一階段完成後才計入後續階段，故實際值以 {actual} 計；若該階段確已完成，請更正後再上傳"),
     "wb-outlier": ("warning", "指標 {kpi_id} 試算實際值 {actual} 與歷年實際值（{past}）相差懸殊，請確認填報數值與單位"),

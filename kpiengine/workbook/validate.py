@@ -38,7 +38,7 @@ RATING_ALIASES = {
 # Warnings that, if right, mean the value scored is not the one meant — and so the light is wrong:
 # a percent typed as a fraction (0.9 for 90%) scores 45.95% 白燈, a value far from the past is
 # usually a unit slip. ``kpi submit`` refuses them unless acknowledged (--confirm-warnings).
-CONFIRM_CODES = frozenset({"wb-percent-fraction", "wb-outlier", "wb-stage-order"})
+CONFIRM_CODES = frozenset({"wb-percent-fraction", "wb-outlier", "wb-stage-order", "wb-nothing-filled"})
 
 # Repeated problems of one code are shown once, with every cell, so that one error is not buried
 # under a dozen identical warnings (a forgotten 初核 column). Code → what the group says.
@@ -132,6 +132,9 @@ def validate_workbook(path: Path, engine: Engine, year: int | None = None, agenc
     by_key = _check_structure(parsed, engine, kpis, result)
     _check_unseen(parsed, engine, result)
     values, ratings, narratives = _read_values(parsed, engine, kpis, result.year, by_key, result)
+    if values and all(v is None for row in values.values() for v in row.values()):
+        # an untouched template would become the version in force and blank every KPI of the year
+        result.problems.append(wb_problem("wb-nothing-filled", _loc(path, L.DATA_SHEET), count=len(values)))
     result.problems = group_repeats(result.problems)
     for p in result.problems:  # services.submit_workbook refuses these unless confirmed (--confirm-warnings)
         if p.code in CONFIRM_CODES:

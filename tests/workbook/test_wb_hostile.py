@@ -240,6 +240,22 @@ def test_stage_ticked_after_a_gap_needs_acknowledgement(kpi_cli, base: Path, led
     assert row["actual_exact"] == "90"
 
 
+def test_untouched_template_is_not_a_version_by_accident(kpi_cli, tmp_path: Path, ledger: Path) -> None:
+    """An empty template would become the version in force and blank the year: submitting it must be deliberate."""
+    made = kpi_cli("template", "--year", YEAR, "--agency", "moj", "--out", tmp_path / "t", timeout=TIME)
+    assert made.returncode == 0, made.stdout + made.stderr
+    (template,) = (tmp_path / "t").glob("*.xlsx")
+    v = kpi_cli("validate", template, "--format", "json", timeout=TIME)
+    assert v.returncode == 0, v.stdout + v.stderr
+    (p,) = [p for p in json.loads(v.stdout)["problems"] if p["code"] == "wb-nothing-filled"]
+    assert p["severity"] == "warning" and "17 項指標都沒有填任何數值" in p["message"]
+    s = kpi_cli("submit", template, "--ledger", ledger, timeout=TIME)
+    assert_clean_failure(s, "--confirm-warnings", "wb-nothing-filled")
+    assert not ledger.exists() or json.loads(kpi_cli("submissions", "--ledger", ledger, "--format", "json").stdout) == []
+    s = kpi_cli("submit", template, "--ledger", ledger, "--confirm-warnings", timeout=TIME)
+    assert s.returncode == 0 and "第 1 版" in s.stdout, s.stdout + s.stderr
+
+
 def test_blank_kpi_reported_at_its_input_cells(kpi_cli, base: Path) -> None:
     keys = ["moj.8.1:effective", "moj.8.1:closed", "moj.8.1:pending"]
     path = edit_workbook(base, base.with_name("blank-kpi.xlsx"), values={k: None for k in keys})
