@@ -3,8 +3,9 @@
 Stored in the ledger's own SQLite file as append-only *account events* (created, disabled,
 enabled, password changed); an account's state is the fold of its events, so nothing about an
 account is ever overwritten and the history stays readable. Passwords are kept only as Argon2id
-hashes (argon2-cffi). Every change is also written to the ledger's audit trail by the caller's
-``audit`` callback, so ``kpi verify`` covers it. This module knows nothing of the web or the CLI.
+hashes (argon2-cffi). Each event is audited, with who did it and the event row's SHA-256, as a
+link of the ledger's hash chain in the event's own transaction, so ``kpi verify`` names an edited
+or smuggled event (a swapped password hash, a changed role). This module knows nothing of the web or the CLI.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import unicodedata
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -78,13 +79,6 @@ class Account:
                 "created_at": self.created_at, "created_by": self.created_by}
 
 
-AuditFn = Callable[[str, str, dict], None]  # (actor, action, detail)
-
-
-def _no_audit(actor: str, action: str, detail: dict) -> None:
-    return None
-
-
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
@@ -113,12 +107,19 @@ def check_password(password: str) -> str:
     return password
 
 
+def _pin_event(con: sqlite3.Connection, event_id: int, by: str, action: str, detail: dict) -> None:
+    """Audit the event, with its digest, in the event's own transaction: ``kpi verify`` then names any edit of it."""
+    from .ledger import append_audit, row_digest, utc_now
+
+    pinned = {**detail, "event": event_id, "event_sha256": row_digest(con, "account_events", event_id)}
+    append_audit(con, utc_now(), by, f"account.{action}", pinned)
+
+
 class Accounts:
     """The accounts kept in one ledger file (table ``account_events``)."""
 
-    def __init__(self, path: Path, audit: AuditFn | None = None, hasher: PasswordHasher | None = None):
+    def __init__(self, path: Path, hasher: PasswordHasher | None = None):
         self.path = Path(path)
-        self.audit = audit or _no_audit
         self.hasher = hasher or PasswordHasher()
         self._dummy = self.hasher.hash("kpiengine-timing-equaliser")
 
@@ -198,13 +199,13 @@ class Accounts:
                 if key in self._fold(self._events(con, key)):
                     raise AccountError(f"帳號「{name}」已存在")
                 at = _now()
-                con.execute("INSERT INTO account_events (name, name_key, action, agency_code, role, password_hash, at, by)"
-                            " VALUES (?,?,?,?,?,?,?,?)", (name, key, "create", agency, chosen.value, pw_hash, at, by))
+                cur = con.execute("INSERT INTO account_events (name, name_key, action, agency_code, role, password_hash,"
+                                  " at, by) VALUES (?,?,?,?,?,?,?,?)", (name, key, "create", agency, chosen.value, pw_hash, at, by))
+                _pin_event(con, cur.lastrowid, by, "create", {"name": name, "role": chosen.value, "agency": agency})
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
-        self.audit(by, "account.create", {"name": name, "role": chosen.value, "agency": agency})
         return Account(name, chosen, agency, False, at, by, pw_hash)
 
     def _change(self, name: str, action: str, by: str, pw_hash: str | None = None) -> Account:
@@ -215,13 +216,13 @@ class Accounts:
                 current = self._fold(self._events(con, key)).get(key)
                 if current is None:
                     raise AccountError(f"找不到帳號「{name}」")
-                con.execute("INSERT INTO account_events (name, name_key, action, agency_code, role, password_hash, at, by)"
-                            " VALUES (?,?,?,?,?,?,?,?)", (current.name, key, action, None, None, pw_hash, _now(), by))
+                cur = con.execute("INSERT INTO account_events (name, name_key, action, agency_code, role, password_hash,"
+                                  " at, by) VALUES (?,?,?,?,?,?,?,?)", (current.name, key, action, None, None, pw_hash, _now(), by))
+                _pin_event(con, cur.lastrowid, by, action, {"name": current.name})
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
-        self.audit(by, f"account.{action}", {"name": current.name})
         updated = self.get(current.name)
         assert updated is not None
         return updated

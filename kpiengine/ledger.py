@@ -348,10 +348,7 @@ class Ledger:
         return row[0] if row else GENESIS
 
     def _link(self, con: sqlite3.Connection, kind: str, ref_id: int) -> str:
-        prev = self._head(con)
-        digest = link_hash(prev, kind, _CONTENT[kind](con, ref_id))
-        con.execute("INSERT INTO chain (kind, ref_id, prev_hash, hash) VALUES (?,?,?,?)", (kind, ref_id, prev, digest))
-        return digest
+        return link_row(con, kind, ref_id)
 
     def _require_write(self) -> None:
         if not self.write:
@@ -438,14 +435,11 @@ class Ledger:
         """Append one audit event (sign-in, upload, review, account change …) to the chain."""
         self._require_write()
         at = iso_utc(now) if now else utc_now()
-        text = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True)
         with self._connect() as con:
             con.execute("BEGIN IMMEDIATE")
-            cur = con.execute("INSERT INTO audit (at, actor, action, detail_json) VALUES (?,?,?,?)",
-                              (at, actor, action, text))
-            self._link(con, "audit", cur.lastrowid)
+            audit_id = append_audit(con, at, actor, action, detail or {})
             con.execute("COMMIT")
-        return AuditEntry(cur.lastrowid, at, actor, action, json.loads(text))
+        return AuditEntry(audit_id, at, actor, action, json.loads(json.dumps(detail or {}, ensure_ascii=False)))
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -556,6 +550,8 @@ class Ledger:
                 prev = digest
                 report.entries += 1
             report.head = prev
+            if "account_events" in names:  # created with the first portal account
+                report.problems.extend(_account_problems(con))
             for kind, table, key in (("submission", "submissions", "id"), ("review", "reviews", "id"),
                                      ("audit", "audit", "id")):
                 for (ref_id,) in con.execute(f"SELECT {key} FROM {table} ORDER BY {key}"):
@@ -624,6 +620,48 @@ def _row_content(table: str):
 
 
 _CONTENT = {"submission": _submission_content, "review": _row_content("reviews"), "audit": _row_content("audit")}
+
+
+def row_digest(con: sqlite3.Connection, table: str, ref_id: int) -> str:
+    """SHA-256 of one row's canonical content: how a row kept outside the chain (an account event) is pinned by an audit link."""
+    return hashlib.sha256(_canonical(_row_content(table)(con, ref_id))).hexdigest()
+
+
+def append_audit(con: sqlite3.Connection, at: str, actor: str, action: str, detail: dict[str, Any]) -> int:
+    """Insert one audit row and link it, inside the caller's transaction."""
+    text = json.dumps(detail, ensure_ascii=False, sort_keys=True)
+    cur = con.execute("INSERT INTO audit (at, actor, action, detail_json) VALUES (?,?,?,?)", (at, actor, action, text))
+    link_row(con, "audit", cur.lastrowid)
+    return cur.lastrowid
+
+
+def _account_problems(con: sqlite3.Connection) -> list[str]:
+    """Every account event must be pinned, by its digest, in an audit link written in the same transaction."""
+    pinned: dict[int, str] = {}
+    for (text,) in con.execute("SELECT detail_json FROM audit WHERE action LIKE 'account.%' ORDER BY id"):
+        try:
+            detail = json.loads(text)
+        except ValueError:
+            continue
+        if isinstance(detail, dict) and isinstance(detail.get("event"), int):
+            pinned[detail["event"]] = str(detail.get("event_sha256"))
+    problems = []
+    for event_id, name, action in con.execute("SELECT id, name, action FROM account_events ORDER BY id").fetchall():
+        label = f"帳號 {name} 的 {action} 事件（紀錄 {event_id}）"
+        if event_id not in pinned:
+            problems.append(f"{label}：不在雜湊鏈中（未經系統寫入）")
+        elif row_digest(con, "account_events", event_id) != pinned[event_id]:
+            problems.append(f"{label}：內容與雜湊不符，紀錄遭修改")
+    return problems
+
+
+def link_row(con: sqlite3.Connection, kind: str, ref_id: int) -> str:
+    """Append the row ``ref_id`` of ``kind`` to the chain, inside the caller's transaction (so a row is never unlinked)."""
+    row = con.execute("SELECT hash FROM chain ORDER BY seq DESC LIMIT 1").fetchone()
+    prev = row[0] if row else GENESIS
+    digest = link_hash(prev, kind, _CONTENT[kind](con, ref_id))
+    con.execute("INSERT INTO chain (kind, ref_id, prev_hash, hash) VALUES (?,?,?,?)", (kind, ref_id, prev, digest))
+    return digest
 
 
 def _describe(con: sqlite3.Connection, kind: str, ref_id: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
@@ -14,10 +15,13 @@ FAST = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
 
 @pytest.fixture
 def accounts(tmp_path):
-    seen = []
-    acc = Accounts(tmp_path / "ledger.sqlite", audit=lambda *a: seen.append(a), hasher=FAST)
-    acc.seen = seen
-    return acc
+    return Accounts(tmp_path / "ledger.sqlite", hasher=FAST)
+
+
+def audited(accounts) -> list[tuple[str, str]]:
+    """(actor, action) of the ledger's audit rows about accounts."""
+    con = sqlite3.connect(accounts.path)
+    return con.execute("SELECT actor, action FROM audit WHERE action LIKE 'account.%' ORDER BY id").fetchall()
 
 
 def test_add_authenticate_and_hash_only(accounts):
@@ -28,7 +32,10 @@ def test_add_authenticate_and_hash_only(accounts):
     assert accounts.authenticate("nobody", "correct horse battery") is None
     rows = sqlite3.connect(accounts.path).execute("SELECT password_hash FROM account_events").fetchall()
     assert rows[0][0].startswith("$argon2id$") and "correct horse" not in rows[0][0]
-    assert accounts.seen == [("admin", "account.create", {"name": "陳小明", "role": "ministry", "agency": "moj"})]
+    assert audited(accounts) == [("admin", "account.create")]
+    (detail,) = sqlite3.connect(accounts.path).execute("SELECT detail_json FROM audit").fetchone()
+    assert json.loads(detail) | {"event_sha256": "…"} == {"name": "陳小明", "role": "ministry", "agency": "moj", "event": 1,
+                                                          "event_sha256": "…"}
 
 
 @pytest.mark.parametrize("kwargs, needle", [
@@ -62,7 +69,8 @@ def test_disable_enable_password_are_events(accounts):
     assert accounts.authenticate("u1", "another-secret-2") is not None
     actions = [r[0] for r in sqlite3.connect(accounts.path).execute("SELECT action FROM account_events ORDER BY id")]
     assert actions == ["create", "disable", "enable", "password"]
-    assert [s[1] for s in accounts.seen] == ["account.create", "account.disable", "account.enable", "account.password"]
+    assert audited(accounts) == [("t", "account.create"), ("admin", "account.disable"), ("admin", "account.enable"),
+                                 ("admin", "account.password")]
     with pytest.raises(AccountError, match="找不到帳號"):
         accounts.disable("ghost", "admin")
 
@@ -74,3 +82,31 @@ def test_events_cannot_be_rewritten(accounts):
                 "REPLACE INTO account_events (id, name, name_key, action, at, by) VALUES (1, 'u1', 'u1', 'disable', 'x', 'y')"):
         with pytest.raises(sqlite3.DatabaseError, match="只能新增"):
             con.execute(sql)
+
+
+def test_events_are_pinned_in_the_chain(accounts):
+    """A swapped password hash or a changed role (triggers dropped first) is named by kpi verify."""
+    from kpiengine.ledger import verify_path
+
+    accounts.add("u1", "long-enough-1", role="reviewer", agency_code=None, by="t")
+    accounts.set_password("u1", "another-secret-2", "admin")
+    report = verify_path(accounts.path)
+    assert report.problems == [] and report.entries == 2
+    con = sqlite3.connect(accounts.path, isolation_level=None)
+    con.execute("DROP TRIGGER account_events_no_update")
+    con.execute("UPDATE account_events SET role = 'admin' WHERE action = 'create'")
+    con.execute("UPDATE account_events SET password_hash = 'x' WHERE action = 'password'")
+    con.close()
+    problems = verify_path(accounts.path).problems
+    assert [p for p in problems if "帳號 u1" in p] == ["帳號 u1 的 create 事件（紀錄 1）：內容與雜湊不符，紀錄遭修改",
+                                                      "帳號 u1 的 password 事件（紀錄 2）：內容與雜湊不符，紀錄遭修改"]
+
+
+def test_an_event_written_outside_the_program_is_named(accounts):
+    from kpiengine.ledger import verify_path
+
+    accounts.add("u1", "long-enough-1", role="reviewer", agency_code=None, by="t")
+    con = sqlite3.connect(accounts.path, isolation_level=None)
+    con.execute("INSERT INTO account_events (name, name_key, action, role, at, by) VALUES ('evil', 'evil', 'create', 'admin', 'x', 'y')")
+    con.close()
+    assert verify_path(accounts.path).problems == ["帳號 evil 的 create 事件（紀錄 2）：不在雜湊鏈中（未經系統寫入）"]

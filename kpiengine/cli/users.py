@@ -15,7 +15,6 @@ from typing import Annotated
 import typer
 
 from ..accounts import AccountError, Accounts
-from ..audit import audit_to
 from ..ledger import ledger_path
 from . import output
 from .common import LedgerOpt, RootOpt, fail, load_engine
@@ -59,7 +58,7 @@ def register(app: typer.Typer) -> None:
     def _accounts(root, ledger) -> tuple[Accounts, object]:
         engine = load_engine(root)
         path = ledger_path(engine.root, ledger)
-        return Accounts(path, audit=audit_to(path)), engine
+        return Accounts(path), engine
 
     @users.command("add")
     def add_cmd(name: Annotated[str, typer.Argument(help="帳號名稱 Account name.")],

@@ -166,7 +166,7 @@ def create_app(engine: Engine, ledger: Path, *, secret: bytes | None = None,
     ledger = Path(ledger)
     audit = audit_to(ledger)
     limit = upload_limit or Limits.from_env().max_bytes
-    state = Portal(engine=engine, ledger=ledger, accounts=Accounts(ledger, audit=audit),
+    state = Portal(engine=engine, ledger=ledger, accounts=Accounts(ledger),
                    throttle=throttle or SignInThrottle(), templates=Jinja2Templates(env=_environment()),
                    upload_limit=limit, audit_fn=audit)
     key = secret or load_secret(ledger.parent, os.environ.get("KPI_SECRET_KEY"))
