@@ -1,15 +1,17 @@
-"""The audit trail seen from the web portal and the account commands: one call, ``audit_to(ledger)``.
+"""The audit trail seen from the web portal: one call, ``audit_to(ledger)``.
 
-Every sign-in, upload, review and account change is written by ``Ledger.record_audit`` into the
-ledger's append-only, hash-chained ``audit`` table, which ``kpi verify`` checks. This module only
-binds a ledger path to that call, so callers (accounts, web) hold a plain function.
+Every sign-in, upload, review and download is written by ``Ledger.record_audit`` into the
+ledger's append-only, hash-chained ``audit`` table, which ``kpi verify`` checks (account changes
+are audited by ``accounts.py`` itself, in the change's own transaction). This module only binds a
+ledger path to that call, so the web holds a plain function.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from .accounts import AuditFn
+AuditFn = Callable[[str, str, dict], None]  # (actor, action, detail)
 
 
 def audit_to(ledger: Path) -> AuditFn:
