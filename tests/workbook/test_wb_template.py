@@ -100,8 +100,11 @@ def _merged_parts(ws) -> set[str]:
 def test_empty_template_validates_as_no_data(code: str, engine: Engine, templates: dict[str, Path]) -> None:
     v = validate_workbook(templates[code], engine, year=YEAR, agency=code)
     assert v.errors == []
-    assert {p.code for p in v.warnings} == {"wb-not-given"}  # grouped: one line, every KPI's input cells
-    assert sum(p.location.get("count", 1) for p in v.warnings) == len(engine.catalog.kpis_of(code))
+    # grouped: one line with every KPI's input cells; and one saying that submitting it would blank the year
+    assert {p.code for p in v.warnings} == {"wb-not-given", "wb-nothing-filled"}
+    blank = [p for p in v.warnings if p.code == "wb-not-given"]
+    assert sum(p.location.get("count", 1) for p in blank) == len(engine.catalog.kpis_of(code))
+    assert [p.code for p in v.needs_confirmation] == ["wb-nothing-filled"]
     assert v.inputs is not None and v.inputs.agency_code == code
     assert all(value is None for row in v.inputs.values.values() for value in row.values())
 
