@@ -50,11 +50,16 @@ def _file(root: Path) -> Path | None:
     return None if folder is None else folder / f"agencies-{hashlib.sha256(str(root).encode()).hexdigest()[:24]}.marshal"
 
 
+def _typed(row: dict[str, Any]) -> bool:
+    return isinstance(row["code"], str) and isinstance(row["agency"], str) and all(
+        type(row[k]) is int for k in ("chapter", "goals", "kpis"))
+
+
 class AgencyIndex:
     """The stored agency rows of the catalog at ``root`` (a resolved path), keyed by its content as of now.
 
-    The key is taken before the caller loads the catalog, so rows stored later describe files at least
-    as old as the key: a file edited meanwhile makes the next run miss, never serve stale rows.
+    The key is taken before the caller loads the catalog: a file edited during that load gives rows
+    stored under the key of its older bytes, so the next run misses instead of serving them.
     """
 
     def __init__(self, root: Path):
@@ -77,7 +82,7 @@ class AgencyIndex:
         if not isinstance(data, dict) or data.get("key") != self.key or not isinstance(data.get("rows"), list):
             return None
         rows = data["rows"]
-        if not all(isinstance(r, dict) and tuple(r) == COLUMNS for r in rows):
+        if not all(isinstance(r, dict) and tuple(r) == COLUMNS and _typed(r) for r in rows):
             return None
         return rows
 
