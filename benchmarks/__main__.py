@@ -12,11 +12,13 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -88,92 +90,122 @@ def startup(rep: Report, runs: int, cache: Path) -> None:
 # --- goal 2: linear growth --------------------------------------------------------------------
 
 
+def growth_run(cmd: list[str], env: dict[str, str]) -> tuple[float, dict]:
+    """(wall-clock seconds of the whole process, the timings it measured inside) of one growth run."""
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, check=True)
+    return time.perf_counter() - t0, json.loads(proc.stdout)
+
+
 def growth(rep: Report, runs: int, cache: Path, sizes: list[int], work: Path) -> None:
+    """Whole process and in-process work (load + score), per KPI, at ×1 / ×10 / ×100 the catalog."""
     from .growth import write_copies
 
     env = {"KPI_CACHE_DIR": str(cache)}
     rows = rep.section("Goal 2 — linear growth", "The catalog copied under renamed agency codes "
-                       "(`benchmarks/growth.py`), scored in a new process from every KPI's test inputs: load + score. "
-                       "Baseline: the time per KPI of the real catalog (×1) in the same run.",
-                       ["catalog", "KPIs", "median (process)", "per KPI", "per KPI ÷ ×1", "goal"])
-    per_kpi_1 = None
+                       "(`benchmarks/growth.py`), scored from every KPI's test inputs in a new process, caches warm. "
+                       "**work** = load + score timed inside the process: what grows with the catalog. **process** = "
+                       "the whole run as a user sees it, which also holds fixed costs (interpreter, imports — shown as "
+                       "**fixed**: process − work − building the inputs) that any run pays once. Baseline: the time per "
+                       "KPI of the real catalog (×1) in the same run.",
+                       ["catalog", "KPIs", "work", "work per KPI", "÷ ×1", "process", "process per KPI", "÷ ×1",
+                        "fixed", "goal"])
+    base_work = base_proc = None
     for copies in sizes:
         root = write_copies(ROOT, work / f"x{copies}", copies)
         cmd = [PYTHON, "-m", "benchmarks.growth", str(root)]
-        out = json.loads(subprocess.run(cmd, cwd=ROOT, env={**__import__("os").environ, **env}, capture_output=True,
-                                        text=True, check=True).stdout)  # warms the caches, counts the KPIs
-        t = median_run(runs if copies < 50 else max(1, runs // 2), cmd, env)
-        per = t / out["kpis"]
-        per_kpi_1 = per_kpi_1 or per
-        goal = "±20%" + ("; < 15 s" if out["kpis"] >= 40000 else "")
-        rows.append([f"×{copies}", f"{out['kpis']:,}", s(t), f"{per * 1000:.3f} ms", f"{per / per_kpi_1:.2f}×", goal])
+        _, out = growth_run(cmd, env)  # warms the caches, counts the KPIs
+        n = out["kpis"]
+        results = [growth_run(cmd, env) for _ in range(max(1, runs))]
+        proc = statistics.median(r[0] for r in results)
+        work_s = statistics.median(r[1]["work_s"] for r in results)
+        fixed = statistics.median(r[0] - r[1]["work_s"] - r[1]["inputs_s"] for r in results)
+        per_work, per_proc = work_s / n, proc / n
+        base_work, base_proc = base_work or per_work, base_proc or per_proc
+        goal = "±20% (work)" + ("; < 15 s" if n >= 40000 else "")
+        rows.append([f"×{copies}", f"{n:,}", s(work_s), f"{per_work * 1000:.3f} ms", f"{per_work / base_work:.2f}×",
+                     s(proc), f"{per_proc * 1000:.3f} ms", f"{per_proc / base_proc:.2f}×", s(fixed), goal])
         shutil.rmtree(root, ignore_errors=True)
+
+
+def big_workbook(copies: int, work: Path):
+    """(path, engine) of one agency's filled workbook holding moj's 17 KPIs ``copies`` times (≈ 211 rows each)."""
+    import yaml
+
+    from kpiengine.engine import Engine
+    from kpiengine.workbook.template import Fill, write_template
+
+    src = yaml.safe_load((ROOT / "formulas" / "moj.yaml").read_text(encoding="utf-8"))
+    tsrc = yaml.safe_load((ROOT / "targets" / YEAR / "moj.yaml").read_text(encoding="utf-8"))
+    goals = len(src["goals"])
+    root = work / f"wb{copies}"
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "formulas").mkdir(parents=True)
+    (root / "targets" / YEAR).mkdir(parents=True)
+    shutil.copy(ROOT / "formulas" / "_shared.yaml", root / "formulas")
+    shutil.copy(ROOT / "targets" / YEAR / "policy.yaml", root / "targets" / YEAR)
+    f = dict(src, agency_code="big", agency="大機關")
+    f["goals"] = {g + goals * n: t for n in range(copies) for g, t in src["goals"].items()}
+    f["kpis"], targets, originals = [], {}, {}
+    for n in range(copies):
+        for k in src["kpis"]:
+            g = k["goal_no"] + goals * n
+            new_id = f"big.{g}.{k['kpi_no']}"
+            kpi = dict(copy.deepcopy(k), id=new_id, goal_no=g)  # no shared objects: no YAML aliases
+            kpi.pop("tests", None)  # keeps the file under the loader's size limit; values come from moj's
+            kpi.pop("note", None)
+            kpi["source"] = {"page": "—", "standard": "—"}
+            f["kpis"].append(kpi)
+            originals[new_id] = k["id"]
+            if k["id"] in tsrc["targets"]:
+                targets[new_id] = tsrc["targets"][k["id"]]
+    (root / "formulas" / "big.yaml").write_text(yaml.safe_dump(f, allow_unicode=True), encoding="utf-8")
+    (root / "targets" / YEAR / "big.yaml").write_text(
+        yaml.safe_dump({"year": int(YEAR), "agency_code": "big", "targets": targets}, allow_unicode=True), encoding="utf-8")
+    engine = Engine.load(root)
+    if engine.catalog.agency("big") is None:
+        raise RuntimeError("; ".join(p.message for p in engine.load_problems[:3]))
+    moj = Engine.load(ROOT).catalog
+    values = {}
+    for kpi in engine.catalog.kpis:
+        case = next((c for c in moj.kpi(originals[kpi.id]).tests if not c.expected_error), None)
+        if case:
+            values[kpi.id] = {s_: v for s_, v in case.inputs.items() if s_ in kpi.input_symbols}
+    return write_template(engine, "big", int(YEAR), root, Fill(values=values)), engine
+
+
+def bare_read(path: Path) -> int:
+    """The baseline: a bare openpyxl read-only pass over every cell of one file."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True)
+    n = sum(len(r) for ws in wb.worksheets for r in ws.iter_rows(values_only=True))
+    wb.close()
+    return n
 
 
 def validation(rep: Report, runs: int, sizes: list[int], work: Path) -> None:
     """One agency's workbook with its KPIs repeated: validate vs a bare read of the same file."""
     import openpyxl
-    import yaml
 
-    from kpiengine.engine import Engine
-    from kpiengine.workbook.template import Fill, write_template
     from kpiengine.workbook.validate import validate_workbook
 
     rows = rep.section("Goal 2 — validation of one workbook", "An agency's workbook with moj's 17 KPIs "
-                       "repeated (values filled in), validated by `validate_workbook`; baseline: a bare openpyxl "
-                       "read-only pass over every cell of the same file.",
+                       "repeated (values filled in), validated by `validate_workbook` (every row read: the run stops "
+                       "if the workbook is refused); baseline: a bare openpyxl read-only pass over every cell of the "
+                       "same file.",
                        ["rows", "validate", "bare read", "ratio", "goal"])
-    src = yaml.safe_load((ROOT / "formulas" / "moj.yaml").read_text(encoding="utf-8"))
-    tsrc = yaml.safe_load((ROOT / "targets" / YEAR / "moj.yaml").read_text(encoding="utf-8"))
-    goals = len(src["goals"])
     for copies in sizes:
-        root = work / f"wb{copies}"
-        shutil.rmtree(root, ignore_errors=True)
-        (root / "formulas").mkdir(parents=True)
-        (root / "targets" / YEAR).mkdir(parents=True)
-        shutil.copy(ROOT / "formulas" / "_shared.yaml", root / "formulas")
-        shutil.copy(ROOT / "targets" / YEAR / "policy.yaml", root / "targets" / YEAR)
-        f = dict(src, agency_code="big", agency="大機關")
-        f["goals"] = {g + goals * n: t for n in range(copies) for g, t in src["goals"].items()}
-        f["kpis"], targets, originals = [], {}, {}
-        for n in range(copies):
-            for k in src["kpis"]:
-                g = k["goal_no"] + goals * n
-                new_id = f"big.{g}.{k['kpi_no']}"
-                kpi = dict(copy.deepcopy(k), id=new_id, goal_no=g)  # no shared objects: no YAML aliases
-                kpi.pop("tests", None)  # keeps the file under the loader's size limit; values come from moj's
-                kpi.pop("note", None)
-                kpi["source"] = {"page": "—", "standard": "—"}
-                f["kpis"].append(kpi)
-                originals[new_id] = k["id"]
-                if k["id"] in tsrc["targets"]:
-                    targets[new_id] = tsrc["targets"][k["id"]]
-        (root / "formulas" / "big.yaml").write_text(yaml.safe_dump(f, allow_unicode=True), encoding="utf-8")
-        (root / "targets" / YEAR / "big.yaml").write_text(
-            yaml.safe_dump({"year": int(YEAR), "agency_code": "big", "targets": targets}, allow_unicode=True), encoding="utf-8")
-        engine = Engine.load(root)
-        if engine.catalog.agency("big") is None:
-            raise RuntimeError("; ".join(p.message for p in engine.load_problems[:3]))
-        moj = Engine.load(ROOT).catalog
-        values = {}
-        for kpi in engine.catalog.kpis:
-            case = next((c for c in moj.kpi(originals[kpi.id]).tests if not c.expected_error), None)
-            if case:
-                values[kpi.id] = {s_: v for s_, v in case.inputs.items() if s_ in kpi.input_symbols}
-        path = write_template(engine, "big", int(YEAR), root, Fill(values=values))
-
-        def bare(path: Path = path) -> int:
-            wb = openpyxl.load_workbook(path, read_only=True)
-            n = sum(len(r) for ws in wb.worksheets for r in ws.iter_rows(values_only=True))
-            wb.close()
-            return n
-
-        validate_workbook(path, engine)  # compiles the formulas once, as the first upload would
-        t_bare, _ = median_time(runs, bare)
+        path, engine = big_workbook(copies, work)
+        first = validate_workbook(path, engine)  # compiles the formulas once, as the first upload would
+        if first.inputs is None or len(first.inputs.values) != len(engine.catalog.kpis):  # e.g. refused as too large
+            raise RuntimeError(f"{path.name} ({copies}×) not read whole: "
+                               + "; ".join(p.message for p in first.errors[:3]))
+        t_bare, _ = median_time(runs, lambda path=path: bare_read(path))
         t_val, v = median_time(runs, lambda path=path, engine=engine: validate_workbook(path, engine))
         n_rows = max(ws.max_row for ws in openpyxl.load_workbook(path, read_only=True).worksheets)
         rows.append([f"{n_rows:,}", s(t_val), s(t_bare), ratio(t_val, t_bare), "≤ 1.5×"])
-        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(path.parents[0], ignore_errors=True)
 
 
 # --- goal 3: compiled formulas ----------------------------------------------------------------
@@ -306,7 +338,7 @@ def main() -> None:
         for name, step in (
             ("start-up", lambda: startup(rep, runs, cache)),
             ("growth", lambda: growth(rep, runs, cache, [1, 2] if args.tiny else [1, 10, 100], work)),
-            ("validation", lambda: validation(rep, runs, [1, 2] if args.tiny else [1, 10, 100], work)),
+            ("validation", lambda: validation(rep, runs, [1, 2] if args.tiny else [1, 10, 119], work)),  # ≈ 25,000 rows
             ("formulas", lambda: formulas(rep, runs)),
             ("panel", lambda: panel(rep, runs, [100, 200] if args.tiny else [1_000, 10_000, 100_000],
                                     20 if args.tiny else 1_000)),

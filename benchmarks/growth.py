@@ -56,10 +56,15 @@ def write_copies(root: Path, out: Path, copies: int) -> Path:
 
 
 def main(root: Path) -> dict:
-    """Load and score ``root``'s catalog once (in this process) and return the timings."""
-    t0 = time.perf_counter()
+    """Load and score ``root``'s catalog once (in this process) and return the timings.
+
+    ``import_s`` (the package's imports) is a fixed cost of any run, whatever the catalog's size;
+    ``load_s`` + ``score_s`` is the work that should grow linearly with the number of KPIs.
+    """
+    t_import = time.perf_counter()
     from kpiengine.engine import AgencyInputs, Engine
 
+    t0 = time.perf_counter()
     engine = Engine.load(root)
     t1 = time.perf_counter()
     values: dict[str, dict[str, dict]] = {}
@@ -73,7 +78,8 @@ def main(root: Path) -> dict:
     items = engine.score_year(YEAR, inputs)
     t3 = time.perf_counter()
     return {"kpis": len(items), "scored": sum(1 for i in items if i.score.light is not None),
-            "load_s": t1 - t0, "inputs_s": t2 - t1, "score_s": t3 - t2, "total_s": t3 - t0}
+            "import_s": t0 - t_import, "load_s": t1 - t0, "inputs_s": t2 - t1, "score_s": t3 - t2,
+            "work_s": (t1 - t0) + (t3 - t2), "total_s": t3 - t_import}
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import gc
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -68,6 +70,24 @@ class ScoredKpi:
         return "computed" if self.score.light else None
 
 
+@contextmanager
+def bulk() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many acyclic records (a catalog, a year's scores).
+
+    Catalog records, Fractions and scores hold no reference cycles, so reference counting frees them
+    all the same; but every full collection walks every live object, and with 10⁴–10⁵ KPIs alive those
+    walks made loading and scoring grow faster than the catalog (47,000 KPIs: about a third of the time).
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 class Engine:
     """A catalog with its per-year policies."""
 
@@ -84,11 +104,12 @@ class Engine:
         from . import formula_cache
 
         root = find_root(explicit=root)
-        catalog, problems = load_catalog(root)
-        if not catalog.agencies:
-            raise CatalogNotFound(f"{root / 'formulas'} 中沒有可讀的機關檔（{len(problems)} 個問題）；"
-                                  "請以 --root 或環境變數 KPI_ROOT 指向專案根目錄")
-        formula_cache.load(catalog)  # compiled programs from an earlier run: no sympy needed for them
+        with bulk():
+            catalog, problems = load_catalog(root)
+            if not catalog.agencies:
+                raise CatalogNotFound(f"{root / 'formulas'} 中沒有可讀的機關檔（{len(problems)} 個問題）；"
+                                      "請以 --root 或環境變數 KPI_ROOT 指向專案根目錄")
+            formula_cache.load(catalog)  # compiled programs from an earlier run: no sympy needed for them
         return cls(catalog, root, problems)
 
     def compile_formulas(self) -> None:
@@ -123,6 +144,11 @@ class Engine:
         per KPI decides, and it is STALE once the KPI's inputs differ from those it judged.
         """
         self.compile_formulas()
+        with bulk():
+            return self._score_year(year, submissions, agency, reviews)
+
+    def _score_year(self, year: int, submissions: Iterable[AgencyInputs], agency: str | None,
+                    reviews: Iterable[Review]) -> list[ScoredKpi]:
         by_agency = {s.agency_code: s for s in submissions if s.year == year}
         history: dict[str, list[Review]] = {}
         for r in reviews:

@@ -60,13 +60,12 @@ _PARTS: dict[tuple, Parts] = {}  # content key (no id) → compiled parts, share
 
 def content_key(kpi: Kpi) -> tuple:
     """What a KPI's compiled formulas depend on: formula, definitions, declared inputs and params."""
-    return (kpi.formula, tuple((d.symbol, d.expr) for d in kpi.definitions), kpi.input_symbols,
-            tuple(p.symbol for p in kpi.params))
+    return kpi.formula_key
 
 
 def compile_kpi(kpi: Kpi) -> CompiledKpi:
     """Gate and build a KPI's definitions and formula (cached). Raises FormulaError naming the KPI."""
-    key = (kpi.id, *content_key(kpi))
+    key = (kpi.id, *kpi.formula_key)
     cached = _CACHE.get(key)
     if cached is not None:
         return cached

@@ -162,12 +162,27 @@ class Kpi:
     review_required: bool = False
     source_file: str = ""
 
-    @property
+    # Derived once per KPI (the record is frozen): scoring asks for these for every KPI and value.
+
+    @cached_property
     def input_symbols(self) -> tuple[str, ...]:
         return tuple(i.symbol for i in self.inputs)
 
+    @cached_property
+    def _inputs_by_symbol(self) -> dict[str, Input]:
+        index: dict[str, Input] = {}
+        for i in self.inputs:
+            index.setdefault(i.symbol, i)  # the first, as a scan would find
+        return index
+
     def input(self, symbol: str) -> Input | None:
-        return next((i for i in self.inputs if i.symbol == symbol), None)
+        return self._inputs_by_symbol.get(symbol)
+
+    @cached_property
+    def formula_key(self) -> tuple:
+        """What the KPI's compiled formulas depend on: formula, definitions, declared inputs and params."""
+        return (self.formula, tuple((d.symbol, d.expr) for d in self.definitions), self.input_symbols,
+                tuple(p.symbol for p in self.params))
 
 
 @dataclass(frozen=True)

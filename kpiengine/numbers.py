@@ -59,7 +59,9 @@ def _bounded(sign: str, digits: str, point: int, exponent: int = 0) -> Fraction:
         raise NumberError(f"有效位數過多（{len(significant)} 位，上限 {MAX_DIGITS} 位）")
     if magnitude >= MAX_EXPONENT or magnitude < -MAX_EXPONENT:
         raise NumberError(f"數值過大或過小（超過 10 的 ±{MAX_EXPONENT} 次方）")
-    value = Fraction(int(int_part + frac_part or "0"), 10 ** len(frac_part)) * Fraction(10) ** exponent
+    value = Fraction(int(int_part + frac_part or "0"), 10 ** len(frac_part))
+    if exponent:  # the same value either way; most numbers have no exponent
+        value *= Fraction(10) ** exponent
     return -value if sign == "-" else value
 
 
@@ -86,6 +88,8 @@ def _from_machine_text(s: str) -> Fraction:
 
 
 def _non_text(value: object) -> Fraction | None:
+    if type(value) is int:  # the commonest case (YAML and cell integers), decided first
+        return _from_int(value)
     if isinstance(value, bool):
         raise NumberError("是／否不是數字")
     if isinstance(value, Fraction):
