@@ -121,6 +121,35 @@ _COL_TAG = re.compile(rb"<(?:[a-z]+:)?col\b([^>]*)>")
 _ATTR = re.compile(rb'\b(r|hidden|ht|min|max|width)="([^"]*)"')
 _CELL_TAG = re.compile(rb"<(?:[a-z]+:)?c[\s>]")
 
+# Fast paths for the common case, each equivalent to the patterns above: a literal tag start lets the
+# regex engine skip ahead; namespace-prefixed tags (``<x:row``) are looked for only when present.
+_ROW_WITH_CELLS = re.compile(rb'<row\b[^>]*?\br="([^"]*)"[^>]*?(?<!/)>')  # r of every <row …> (not <row …/>)
+_ROW_WITH_CELLS_NS = re.compile(rb'<[a-z]+:row\b[^>]*?\br="([^"]*)"[^>]*?(?<!/)>')
+_CELL_TAG_PLAIN = re.compile(rb"<c[\s>]")
+_CELL_TAG_NS = re.compile(rb"<[a-z]+:c[\s>]")
+_HT_ZERO = re.compile(rb'\bht="0')
+
+
+def _count_cells(body: bytes) -> int:
+    """``len(_CELL_TAG.findall(body))``."""
+    n = len(_CELL_TAG_PLAIN.findall(body))
+    if b":c" in body:
+        n += len(_CELL_TAG_NS.findall(body))
+    return n
+
+
+def _rows_with_cells(body: bytes) -> list[bytes]:
+    """The r attribute of every non-empty row tag of ``body``."""
+    found = _ROW_WITH_CELLS.findall(body)
+    if b":row" in body:
+        found += _ROW_WITH_CELLS_NS.findall(body)
+    return found
+
+
+def _maybe_hidden_rows(body: bytes) -> bool:
+    """False only when no row of ``body`` can be hidden (no hidden attribute, no height 0)."""
+    return b'hidden="' in body or (b'ht="0' in body and _HT_ZERO.search(body) is not None)
+
 
 def sheet_facts(archive: zipfile.ZipFile, member: str) -> SheetFacts:
     """Scan one sheet's XML in chunks: rows and cells present, hidden rows (hidden / height 0) and columns."""
@@ -133,8 +162,13 @@ def sheet_facts(archive: zipfile.ZipFile, member: str) -> SheetFacts:
             text = tail + chunk
             cut = text.rfind(b"<")  # keep a tag split across chunks for the next round
             body, tail = (text[:cut], text[cut:]) if cut > 0 else (text, b"")
-            cells += len(_CELL_TAG.findall(body))
-            for m in _ROW_TAG.finditer(body):
+            cells += _count_cells(body)
+            try:  # the common case in C-level passes; an odd r (or a row that may be hidden) takes the loop
+                last_row = max(last_row, max(map(int, _rows_with_cells(body)), default=0))
+                row_by_row = _maybe_hidden_rows(body)
+            except ValueError:
+                row_by_row = True
+            for m in _ROW_TAG.finditer(body) if row_by_row else ():
                 attrs = dict(_ATTR.findall(m.group(1)))
                 try:
                     r = int(attrs.get(b"r", b"0"))
@@ -144,7 +178,7 @@ def sheet_facts(archive: zipfile.ZipFile, member: str) -> SheetFacts:
                     last_row = max(last_row, r)
                 if attrs.get(b"hidden") in (b"1", b"true") or attrs.get(b"ht") in (b"0", b"0.0"):
                     hidden_rows.add(r)
-            for m in _COL_TAG.finditer(body):
+            for m in _COL_TAG.finditer(body) if b"col" in body else ():
                 attrs = dict(_ATTR.findall(m.group(1)))
                 if attrs.get(b"hidden") in (b"1", b"true") or attrs.get(b"width") in (b"0", b"0.0"):
                     try:
@@ -157,6 +191,16 @@ def sheet_facts(archive: zipfile.ZipFile, member: str) -> SheetFacts:
 
 def _info_row(label: object) -> bool:
     return isinstance(label, str) and (label.strip() in L.INFO_LABELS or label.strip().endswith(L.INFO_SUFFIX))
+
+
+def _first_key(values: list[Any]) -> tuple[int, tuple[str, str]] | None:
+    """(column, parsed key) of the leftmost cell holding a machine key, or None."""
+    for n, v in enumerate(values, start=1):
+        if isinstance(v, str) and ":" in v:  # every key has one; most cells are numbers or prose without
+            parsed = L.parse_key(v)
+            if parsed:
+                return n, parsed
+    return None
 
 
 def _scan(wb, out: ParsedWorkbook) -> None:
@@ -189,8 +233,8 @@ def _scan(wb, out: ParsedWorkbook) -> None:
         for r, row in enumerate(ws.iter_rows(max_col=L.READ_COLS), start=1):
             if r > facts.last_row:
                 break
-            values = [getattr(c, "value", None) for c in row]
-            found = next(((n, L.parse_key(v)) for n, v in enumerate(values, start=1) if L.parse_key(v)), None)
+            values = [c.value for c in row]  # read-only cells and the empty filler both have .value
+            found = _first_key(values)
             if found is None:
                 label = values[key_col] if len(values) > key_col else None
                 if visible and current_kpi is not None and not _info_row(label):

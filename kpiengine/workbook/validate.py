@@ -13,7 +13,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from ..engine import AgencyInputs, Engine
+from ..engine import AgencyInputs, Engine, bulk
 from ..evaluation import State, evaluate_kpi
 from ..filehash import file_sha256
 from ..messages import Problem, shorten
@@ -118,7 +118,11 @@ class Validation:
 def validate_workbook(path: Path, engine: Engine, year: int | None = None, agency: str | None = None,
                       limits: Limits | None = None) -> Validation:
     """Validate ``path`` against the catalog; ``year`` / ``agency`` are what the caller expects it to be."""
-    path = Path(path)
+    with bulk():  # tens of thousands of cells and records, none in a reference cycle
+        return _validate(Path(path), engine, year, agency, limits)
+
+
+def _validate(path: Path, engine: Engine, year: int | None, agency: str | None, limits: Limits | None) -> Validation:
     result = Validation(path)
     parsed = parse_workbook(path, limits)
     result.problems.extend(parsed.problems)
