@@ -127,7 +127,6 @@ _ROW_WITH_CELLS = re.compile(rb'<row\b[^>]*?\br="([^"]*)"[^>]*?(?<!/)>')  # r of
 _ROW_WITH_CELLS_NS = re.compile(rb'<[a-z]+:row\b[^>]*?\br="([^"]*)"[^>]*?(?<!/)>')
 _CELL_TAG_PLAIN = re.compile(rb"<c[\s>]")
 _CELL_TAG_NS = re.compile(rb"<[a-z]+:c[\s>]")
-_HT_ZERO = re.compile(rb'\bht="0')
 
 
 def _count_cells(body: bytes) -> int:
@@ -147,8 +146,16 @@ def _rows_with_cells(body: bytes) -> list[bytes]:
 
 
 def _maybe_hidden_rows(body: bytes) -> bool:
-    """False only when no row of ``body`` can be hidden (no hidden attribute, no height 0)."""
-    return b'hidden="' in body or (b'ht="0' in body and _HT_ZERO.search(body) is not None)
+    """False only when no row of ``body`` can be hidden: no hidden attribute, no ``\bht="0`` (a height 0)."""
+    if b'hidden="' in body:
+        return True
+    at = body.find(b'ht="0')
+    while at >= 0:  # "right"/"fitToHeight" end in ht but are other words; a height starts one
+        before = body[at - 1:at]
+        if not (before.isalnum() or before == b"_"):
+            return True
+        at = body.find(b'ht="0', at + 1)
+    return False
 
 
 def sheet_facts(archive: zipfile.ZipFile, member: str) -> SheetFacts:
