@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .catalog import CatalogNotFound, check_catalog, find_root, load_catalog, load_policy
 from .evaluation import State, evaluate_kpi
@@ -20,6 +20,9 @@ from .model import DIRECTION_LABELS, Catalog, Kpi, Target
 from .numbers import fraction_text, to_decimal
 from .review import Review, ReviewState, review_state
 from .scoring import Light, Policy, Score, score
+
+if TYPE_CHECKING:
+    from .gap_cache import GapCache
 
 
 @dataclass(frozen=True)
@@ -200,11 +203,22 @@ def kpi_record(kpi: Kpi, target: Target | None) -> dict[str, Any]:
     }
 
 
-def score_record(item: ScoredKpi, places: int = 2, gap: bool = True) -> dict[str, Any]:
+def score_records(items: Iterable[ScoredKpi], places: int = 2) -> list[dict[str, Any]]:
+    """``score_record`` of every item, each gap taken from the gap cache where the same analysis ran before."""
+    from .gap_cache import GapCache
+
+    gaps = GapCache()
+    try:
+        return [score_record(i, places, gaps=gaps) for i in items]
+    finally:
+        gaps.save()
+
+
+def score_record(item: ScoredKpi, places: int = 2, gap: bool = True, gaps: GapCache | None = None) -> dict[str, Any]:
     """The stable JSON contract of ``kpi score --format json`` and ``kpi eval --json``.
 
     ``gap=False`` leaves out the gap analysis (sympy's solver, the slowest part of scoring) where the
-    output does not show it (CSV); the field is then None.
+    output does not show it (CSV); the field is then None. ``gaps``: earlier runs' analyses (``score_records``).
     """
     s, kpi = item.score, item.kpi
     return {
@@ -229,7 +243,7 @@ def score_record(item: ScoredKpi, places: int = 2, gap: bool = True) -> dict[str
         "sample": item.sample,
         "note": kpi.note,
         "source": item.source or None, "version": item.version,
-        "gap": _gap(item, places) if gap else None,  # None unless missed
+        "gap": (gaps.record(item, places) if gaps is not None else _gap(item, places)) if gap else None,  # None unless missed
     }
 
 

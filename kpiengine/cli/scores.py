@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..engine import Engine, ScoredKpi, score_record
+from ..engine import Engine, ScoredKpi, score_record, score_records
 from ..evaluation import State
 from ..messages import shorten
 from ..numbers import NumberError, display, parse_number
@@ -143,7 +143,7 @@ def _data_label(item: ScoredKpi) -> str:
 def _print_scores(engine: Engine, result: YearScores, fmt: Format, places: int) -> None:
     items: list[ScoredKpi] = result.items
     if fmt is Format.json:
-        typer.echo(output.to_json([score_record(i, places) for i in items]))
+        typer.echo(output.to_json(score_records(items, places)))  # gaps cached between runs (gap_cache)
         return
     if fmt is Format.csv:  # no gap column: skip the gap analysis
         records = [score_record(i, places, gap=False) for i in items]
