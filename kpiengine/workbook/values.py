@@ -15,6 +15,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from ..messages import shorten
@@ -55,6 +56,7 @@ class _Ctx:
                 "unit": self.inp.unit or "—", **extra}
 
 
+@lru_cache(maxsize=1024)  # a workbook has a handful of formats and thousands of cells
 def is_percent_format(number_format: str | None) -> bool:
     """True if an Excel number format scales by 100 (an unquoted, unescaped %)."""
     if not number_format:
@@ -79,24 +81,45 @@ def displayed(number: Fraction, number_format: str | None) -> str | None:
         section = sections[1]
     elif number == 0 and len(sections) > 2:
         section = sections[2]
+    plan = _section_plan(section)
+    if not isinstance(plan, _Plan):
+        return plan
+    scaled = abs(number)
+    if plan.percent:
+        scaled *= 100
+    scaled /= Fraction(1000) ** plan.thousands  # trailing commas scale by 1000
+    rounded = to_decimal(scaled, plan.places)
+    if Fraction(rounded) == scaled:
+        return None
+    text = f"{rounded:,.{plan.places}f}" if plan.grouped else f"{rounded:.{plan.places}f}"
+    sign = "-" if number < 0 and (len(sections) == 1 or plan.minus) else ""
+    return sign + text + ("%" if plan.percent else "")
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What one section of a number format does to a number (see ``displayed``)."""
+
+    percent: bool
+    thousands: int  # trailing commas: each divides by 1000
+    places: int
+    grouped: bool  # thousands separators
+    minus: bool  # the section writes its own minus sign
+
+
+@lru_cache(maxsize=1024)  # parsed once per format, not once per cell
+def _section_plan(section: str) -> _Plan | str | None:
+    """The section's ``_Plan``; "" when it shows nothing at all, None when it shows what was typed."""
     fmt = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.', "", section)
     if not fmt.strip() or not re.search(r"[0#?]", fmt):
         return "" if not fmt.strip() else None  # ;;; shows nothing at all
     if re.search(r"[eE][+-]|[ymdhs]", fmt):
         return None  # scientific notation, dates: not for these cells
-    scaled = abs(number)
-    if "%" in fmt:
-        scaled *= 100
     body = re.search(r"[0#?,.]+", fmt).group(0)
     integer, _, decimals = body.partition(".")
-    scaled /= Fraction(1000) ** (len(integer) - len(integer.rstrip(",")))  # trailing commas scale by 1000
-    places = sum(1 for ch in decimals if ch in "0#?")
-    rounded = to_decimal(scaled, places)
-    if Fraction(rounded) == scaled:
-        return None
-    text = f"{rounded:,.{places}f}" if "," in integer.rstrip(",") else f"{rounded:.{places}f}"
-    sign = "-" if number < 0 and (len(sections) == 1 or "-" in fmt) else ""
-    return sign + text + ("%" if "%" in fmt else "")
+    return _Plan(percent="%" in fmt, thousands=len(integer) - len(integer.rstrip(",")),
+                 places=sum(1 for ch in decimals if ch in "0#?"), grouped="," in integer.rstrip(","),
+                 minus="-" in fmt)
 
 
 def normalise_text(text: str) -> str:
