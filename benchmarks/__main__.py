@@ -13,6 +13,7 @@ import argparse
 import copy
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -90,41 +91,47 @@ def startup(rep: Report, runs: int, cache: Path) -> None:
 # --- goal 2: linear growth --------------------------------------------------------------------
 
 
-def growth_run(cmd: list[str], env: dict[str, str]) -> tuple[float, dict]:
-    """(wall-clock seconds of the whole process, the timings it measured inside) of one growth run."""
+def growth_run(cmd: list[str], env: dict[str, str]) -> tuple[float, float, dict]:
+    """(wall-clock seconds, CPU seconds of the whole process, the timings it measured inside) of one growth run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, check=True)
-    return time.perf_counter() - t0, json.loads(proc.stdout)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return wall, cpu, json.loads(proc.stdout)
 
 
 def growth(rep: Report, runs: int, cache: Path, sizes: list[int], work: Path) -> None:
-    """Whole process and in-process work (load + score), per KPI, at ×1 / ×10 / ×100 the catalog."""
+    """Work inside the process (load + score) and the whole process, per KPI, at ×1 / ×10 / ×100 the catalog."""
     from .growth import write_copies
 
     env = {"KPI_CACHE_DIR": str(cache)}
     rows = rep.section("Goal 2 — linear growth", "The catalog copied under renamed agency codes "
                        "(`benchmarks/growth.py`), scored from every KPI's test inputs in a new process, caches warm. "
-                       "**work** = load + score timed inside the process: what grows with the catalog. **process** = "
-                       "the whole run as a user sees it, which also holds fixed costs (interpreter, imports — shown as "
-                       "**fixed**: process − work − building the inputs) that any run pays once. Baseline: the time per "
-                       "KPI of the real catalog (×1) in the same run.",
+                       "Times per KPI are CPU seconds (user + system), which a loaded machine does not inflate as it "
+                       "does wall-clock time. **work** = load + score, timed inside the process: what grows with the "
+                       "catalog. **process** = the whole run, which also holds fixed costs any run pays once "
+                       "(interpreter, imports, exit — **fixed** = process − work − building the inputs). **wall** = "
+                       "the whole run by the clock (the < 15 s goal). Baseline: the time per KPI of the real catalog "
+                       "(×1) in the same run.",
                        ["catalog", "KPIs", "work", "work per KPI", "÷ ×1", "process", "process per KPI", "÷ ×1",
-                        "fixed", "goal"])
+                        "fixed", "wall", "goal"])
     base_work = base_proc = None
     for copies in sizes:
         root = write_copies(ROOT, work / f"x{copies}", copies)
         cmd = [PYTHON, "-m", "benchmarks.growth", str(root)]
-        _, out = growth_run(cmd, env)  # warms the caches, counts the KPIs
-        n = out["kpis"]
+        n = growth_run(cmd, env)[2]["kpis"]  # warms the caches, counts the KPIs
         results = [growth_run(cmd, env) for _ in range(max(1, runs))]
-        proc = statistics.median(r[0] for r in results)
-        work_s = statistics.median(r[1]["work_s"] for r in results)
-        fixed = statistics.median(r[0] - r[1]["work_s"] - r[1]["inputs_s"] for r in results)
+        wall = statistics.median(r[0] for r in results)
+        proc = statistics.median(r[1] for r in results)
+        work_s = statistics.median(r[2]["work_cpu_s"] for r in results)
+        fixed = statistics.median(r[1] - r[2]["work_cpu_s"] - r[2]["inputs_cpu_s"] for r in results)
         per_work, per_proc = work_s / n, proc / n
         base_work, base_proc = base_work or per_work, base_proc or per_proc
         goal = "±20% (work)" + ("; < 15 s" if n >= 40000 else "")
         rows.append([f"×{copies}", f"{n:,}", s(work_s), f"{per_work * 1000:.3f} ms", f"{per_work / base_work:.2f}×",
-                     s(proc), f"{per_proc * 1000:.3f} ms", f"{per_proc / base_proc:.2f}×", s(fixed), goal])
+                     s(proc), f"{per_proc * 1000:.3f} ms", f"{per_proc / base_proc:.2f}×", s(fixed), s(wall), goal])
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -193,7 +200,7 @@ def validation(rep: Report, runs: int, sizes: list[int], work: Path) -> None:
     rows = rep.section("Goal 2 — validation of one workbook", "An agency's workbook with moj's 17 KPIs "
                        "repeated (values filled in), validated by `validate_workbook` (every row read: the run stops "
                        "if the workbook is refused); baseline: a bare openpyxl read-only pass over every cell of the "
-                       "same file.",
+                       "same file. CPU seconds of this process (which a loaded machine does not inflate).",
                        ["rows", "validate", "bare read", "ratio", "goal"])
     for copies in sizes:
         path, engine = big_workbook(copies, work)
@@ -201,8 +208,8 @@ def validation(rep: Report, runs: int, sizes: list[int], work: Path) -> None:
         if first.inputs is None or len(first.inputs.values) != len(engine.catalog.kpis):  # e.g. refused as too large
             raise RuntimeError(f"{path.name} ({copies}×) not read whole: "
                                + "; ".join(p.message for p in first.errors[:3]))
-        t_bare, _ = median_time(runs, lambda path=path: bare_read(path))
-        t_val, v = median_time(runs, lambda path=path, engine=engine: validate_workbook(path, engine))
+        t_bare, _ = median_time(runs, lambda path=path: bare_read(path), cpu=True)
+        t_val, v = median_time(runs, lambda path=path, engine=engine: validate_workbook(path, engine), cpu=True)
         n_rows = max(ws.max_row for ws in openpyxl.load_workbook(path, read_only=True).worksheets)
         rows.append([f"{n_rows:,}", s(t_val), s(t_bare), ratio(t_val, t_bare), "≤ 1.5×"])
         shutil.rmtree(path.parents[0], ignore_errors=True)
