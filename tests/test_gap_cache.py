@@ -38,10 +38,15 @@ def test_anything_the_gap_depends_on_changes_the_record(items, monkeypatch: pyte
     changed = dataclasses.replace(missed, inputs={**missed.inputs, symbol: missed.inputs[symbol] + Fraction(1, 100)})
     relabelled = dataclasses.replace(missed, kpi=dataclasses.replace(
         missed.kpi, inputs=tuple(dataclasses.replace(i, label=i.label + "甲") for i in missed.kpi.inputs)))
+    real = gap_module.analyse
     for other in (changed, relabelled):
         solved: list[str] = []
-        real = gap_module.analyse
-        monkeypatch.setattr(gap_module, "analyse", lambda *a, **k: solved.append("x") or real(*a, **k))
+
+        def counting(*a, solved: list[str] = solved, **k):
+            solved.append("x")
+            return real(*a, **k)
+
+        monkeypatch.setattr(gap_module, "analyse", counting)
         assert score_records([other]) == [score_record(other, 2)]
         assert solved, "a changed KPI or value must be solved again"
         monkeypatch.setattr(gap_module, "analyse", real)
