@@ -39,15 +39,19 @@ def base_values(engine: Engine, sample: list[AgencyInputs] | None = None) -> dic
     return out
 
 
-def kpi_block(kpi: Kpi, base: dict[str, Fraction], rows: int, seed: int, index: int) -> dict[str, np.ndarray]:
-    """One KPI's input columns for ``rows`` units (NaN = not given), from numpy's seeded generator."""
+def kpi_block(kpi: Kpi, base: dict[str, Fraction], rows: int, seed: int, index: int,
+              edges: bool = True) -> dict[str, np.ndarray]:
+    """One KPI's input columns for ``rows`` units (NaN = not given), from numpy's seeded generator.
+
+    ``edges=False``: every value scaled (no kept sample values, no blanks, zeros or negatives) —
+    what a realistic panel looks like, rather than one built to hit the hard cases."""
     import numpy as np
 
     rng = np.random.default_rng([seed, index])
     symbols = list(kpi.input_symbols)
     if not symbols:
         return {}
-    mode = rng.integers(0, 20, rows)
+    mode = rng.integers(0 if edges else 5, 20, rows)
     pick = rng.integers(0, len(symbols), rows)
     factors = rng.uniform(0.8, 1.2, (rows, len(symbols)))
     out = {}
@@ -74,8 +78,10 @@ def kpi_block(kpi: Kpi, base: dict[str, Fraction], rows: int, seed: int, index: 
 
 
 def sample_panel(engine: Engine, rows: int, seed: int = 0, kpis: list[Kpi] | None = None,
-                 sample: list[AgencyInputs] | None = None) -> pd.DataFrame:
-    """A panel of ``rows`` units × the KPIs (default: every KPI with base values), columns ``<kpi>:<symbol>``."""
+                 sample: list[AgencyInputs] | None = None, edges: bool = True) -> pd.DataFrame:
+    """A panel of ``rows`` units × the KPIs (default: every KPI with base values), columns ``<kpi>:<symbol>``.
+
+    ``edges=False`` leaves out the deliberate hard cases (see ``kpi_block``)."""
     import numpy as np
     import pandas as pd
 
@@ -83,5 +89,5 @@ def sample_panel(engine: Engine, rows: int, seed: int = 0, kpis: list[Kpi] | Non
     columns: dict[str, np.ndarray] = {"unit": np.array([f"單位{r + 1:06d}" for r in range(rows)], dtype=object)}
     for index, kpi in enumerate(kpis or engine.catalog.kpis):
         if kpi.id in bases:
-            columns.update(kpi_block(kpi, bases[kpi.id], rows, seed, index))
+            columns.update(kpi_block(kpi, bases[kpi.id], rows, seed, index, edges))
     return pd.DataFrame(columns)

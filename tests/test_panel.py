@@ -67,6 +67,21 @@ def test_every_row_of_a_10000_row_sample_agrees_with_the_exact_path(engine, samp
             assert cell == _exact(engine, kpi, row), (i, kpi.id, row)
 
 
+def test_a_panel_without_deliberate_edges_agrees_cell_by_cell(engine, root):
+    """``sample_panel(edges=False)`` (the benchmark's "realistic" row): every value given and scaled;
+    short decimals still land on half-points (x.xx5 after ÷ 4), and those cells go exact."""
+    subs, _ = collect_actuals(root / "actuals" / "107", engine, 107)
+    df = sample_panel(engine, 40, seed=7, sample=subs, edges=False)
+    stats = PanelStats()
+    result = score_frame(df, 107, engine, stats)
+    assert not df.drop(columns="unit").isna().any().any()
+    assert 0 < stats.exact_cells and stats.fraction_evaluations == 0
+    for kpi in (k for k in engine.catalog.kpis if f"{k.id}:status" in result.columns):
+        for i in range(len(df)):
+            row = {s: float(df[f"{kpi.id}:{s}"].iat[i]) for s in kpi.input_symbols}
+            assert _cell(result, kpi.id, i) == _exact(engine, kpi, row), (i, kpi.id, row)
+
+
 def test_sample_covers_every_light_and_state(engine, sample):
     _, result, _ = sample
     lights = set().union(*(set(result[c].dropna()) for c in result.columns if c.endswith(":light")))
