@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from .cache_folder import KEEP_FILES, cache_dir
+from .cache_folder import KEEP_FILES, cache_dir, read_cache, write_cache
 
 FORMAT = 1
 COLUMNS = ("code", "agency", "chapter", "goals", "kpis")
@@ -75,9 +74,10 @@ class AgencyIndex:
         """The stored rows if the catalog is unchanged since they were stored, else None."""
         if self.path is None:
             return None
+        blob = read_cache(self.path)
         try:
-            data = marshal.loads(self.path.read_bytes())
-        except (OSError, ValueError, EOFError, TypeError):  # absent or damaged
+            data = None if blob is None else marshal.loads(blob)
+        except (ValueError, EOFError, TypeError):  # damaged
             return None
         if not isinstance(data, dict) or data.get("key") != self.key or not isinstance(data.get("rows"), list):
             return None
@@ -90,15 +90,9 @@ class AgencyIndex:
         """Keep the rows of a catalog that just loaded cleanly; a folder that cannot be written is skipped."""
         if self.path is None:
             return
-        import tempfile  # only when storing
-
         try:
-            blob = marshal.dumps({"format": FORMAT, "key": self.key, "rows": rows})
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp = tempfile.mkstemp(prefix=".agencies-", suffix=".tmp", dir=self.path.parent)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(blob)
-            os.replace(tmp, self.path)
+            if not write_cache(self.path, marshal.dumps({"format": FORMAT, "key": self.key, "rows": rows})):
+                return
             files = sorted(self.path.parent.glob("agencies-*.marshal"), key=lambda p: p.stat().st_mtime, reverse=True)
             for old in files[KEEP_FILES:]:
                 old.unlink(missing_ok=True)

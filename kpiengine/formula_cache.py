@@ -18,15 +18,13 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
-import os
 import re
 import sys
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 from . import formula as formula_module
-from .cache_folder import KEEP_FILES, cache_dir
+from .cache_folder import KEEP_FILES, cache_dir, read_cache, write_cache
 from .evaluation import compile_kpi, compiled_parts, content_key, remember_parts
 from .formula import CompiledFormula, FormulaError
 from .model import Catalog
@@ -80,16 +78,19 @@ def load(catalog: Catalog) -> int:
         return 0
     keys = {content_key(k) for k in catalog.kpis}
     key = catalog_key(keys)
+    blob = read_cache(_file(folder, key))
+    if blob is None:
+        return 0
     try:
-        data = json.loads(_file(folder, key).read_text(encoding="utf-8"))
-        if data.get("format") != FORMAT or data.get("key") != key:
+        data = json.loads(blob.decode("utf-8"))
+        if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("key") != key:
             return 0
         parts = {}
         for raw_key, raw_defs, raw_formula in data["entries"]:
             k = _tuples(raw_key)
             if k in keys:
                 parts[k] = (tuple((sym, _formula(f)) for sym, f in raw_defs), _formula(raw_formula))
-    except (OSError, ValueError, KeyError, TypeError):  # absent, unreadable or not ours: compile instead
+    except (ValueError, KeyError, TypeError):  # damaged or not ours (UnicodeDecodeError is a ValueError): compile instead
         return 0
     remember_parts(parts)
     return len(parts)
@@ -114,16 +115,14 @@ def compile_and_store(catalog: Catalog) -> Path | None:
     entries = [[list(k), [[sym, [f.text, sorted(f.symbols), f.program]] for sym, f in defs],
                 [formula.text, sorted(formula.symbols), formula.program]]
                for k, (defs, formula) in compiled_parts(keys).items()]
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(prefix=".formulas-", suffix=".tmp", dir=folder)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"format": FORMAT, "key": key, "entries": entries}, fh, ensure_ascii=False, separators=(",", ":"))
-        path = _file(folder, key)
-        os.replace(tmp, path)
-        _prune(folder)
-    except OSError:  # a read-only home, a full disk: scoring works without the cache
+    path = _file(folder, key)
+    blob = json.dumps({"format": FORMAT, "key": key, "entries": entries}, ensure_ascii=False, separators=(",", ":"))
+    if not write_cache(path, blob.encode("utf-8")):  # a read-only home, a full disk: scoring works without the cache
         return None
+    try:
+        _prune(folder)
+    except OSError:  # a file gone meanwhile
+        pass
     return path
 
 

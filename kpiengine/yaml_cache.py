@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from . import yamlfile
-from .cache_folder import KEEP_FILES, cache_dir
+from .cache_folder import KEEP_FILES, cache_dir, read_cache, write_cache
 
 FORMAT = 1
 
@@ -35,11 +33,12 @@ class ParsedYaml:
         self.known: dict[bytes, bytes] = {}  # file digest → marshal of its parsed data
         self.used: dict[bytes, bytes] = {}
         if self.path is not None:
+            blob = read_cache(self.path)
             try:
-                data = marshal.loads(self.path.read_bytes())
+                data = None if blob is None else marshal.loads(blob)
                 if isinstance(data, dict) and data.get("format") == FORMAT and isinstance(data.get("files"), dict):
                     self.known = data["files"]
-            except (OSError, ValueError, EOFError, TypeError):  # absent or damaged: parse everything
+            except (ValueError, EOFError, TypeError):  # damaged: parse everything
                 self.known = {}
 
     def load(self, path: Path, label: str | None = None) -> Any:
@@ -71,12 +70,9 @@ class ParsedYaml:
         if self.path is None or self.used.keys() == self.known.keys():
             return
         blob = marshal.dumps({"format": FORMAT, "files": self.used})
+        if not write_cache(self.path, blob):  # read-only or full: the catalog loads without the cache
+            return
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp = tempfile.mkstemp(prefix=".yaml-", suffix=".tmp", dir=self.path.parent)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(blob)
-            os.replace(tmp, self.path)
             files = sorted(self.path.parent.glob("yaml-*.marshal"), key=lambda p: p.stat().st_mtime, reverse=True)
             for old in files[KEEP_FILES:]:
                 old.unlink(missing_ok=True)

@@ -101,3 +101,123 @@ def test_a_catalog_broken_after_its_index_was_stored_is_refused(kpi_cli, repo: P
     breaks, says = case
     breaks(repo)
     assert_clean_failure(kpi_cli("agencies", "--root", repo, env=env, timeout=90, memory_mb=768), *says)
+
+
+# --- probes: a damaged, wrong-typed, oversized or misplaced index; a cache folder that cannot be written ---
+
+WRONG_ROWS = {
+    "chapter is text": [{**ROWS[0], "chapter": "x" * 10}],
+    "code is missing a value": [{**ROWS[0], "code": None}],
+    "agency is bytes": [{**ROWS[0], "agency": b"\xff"}],
+    "a row is a list": [list(ROWS[0].values())],
+}
+
+
+@pytest.mark.parametrize("rows", WRONG_ROWS.values(), ids=WRONG_ROWS.keys())
+def test_rows_of_the_wrong_type_under_the_right_key_are_ignored(repo: Path, rows) -> None:
+    import marshal
+
+    index = AgencyIndex(repo)
+    index.path.parent.mkdir(parents=True)
+    index.path.write_bytes(marshal.dumps({"format": 1, "key": index.key, "rows": rows}))
+    assert AgencyIndex(repo).rows() is None
+
+
+def test_an_oversized_index_file_is_not_read(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kpiengine import cache_folder
+
+    AgencyIndex(repo).store(ROWS)
+    monkeypatch.setattr(cache_folder, "MAX_CACHE_BYTES", 16)
+    assert AgencyIndex(repo).rows() is None
+
+
+def test_a_folder_in_the_index_files_place_leaves_no_temporary_file(repo: Path) -> None:
+    index = AgencyIndex(repo)
+    index.path.mkdir(parents=True)  # os.replace onto a folder fails
+    index.store(ROWS)
+    index.store(ROWS)
+    assert AgencyIndex(repo).rows() is None
+    assert [p.name for p in index.path.parent.iterdir()] == [index.path.name]
+
+
+def test_a_cache_folder_that_is_a_file_is_run_without(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = repo.parent / "blocker"
+    blocker.write_text("not a folder", encoding="utf-8")
+    for where in (blocker, blocker / "sub"):
+        monkeypatch.setenv("KPI_CACHE_DIR", str(where))
+        AgencyIndex(repo).store(ROWS)
+        assert AgencyIndex(repo).rows() is None
+    assert blocker.read_text(encoding="utf-8") == "not a folder"
+
+
+def test_no_home_folder_at_all_means_no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No HOME, no XDG_CACHE_HOME and no account entry (a container's anonymous user): no cache, no crash."""
+    from kpiengine import cache_folder
+
+    def nowhere() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("KPI_CACHE_DIR", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(cache_folder.Path, "home", staticmethod(nowhere))
+    assert cache_folder.cache_dir() is None
+
+
+CACHE_FILES = ("agencies-*.marshal", "yaml-*.marshal", "formulas-*.json")
+DAMAGED = {"json list": b"[]", "json text": b'"x"', "json huge number": b"1e999999", "not UTF-8": b"\xff\xfe\x00",
+           "marshal of a list": __import__("marshal").dumps([1, 2]), "truncated": b"\xfb"}
+
+
+COMMANDS = (("agencies",), ("score", "--year", "107", "--agency", "mnd"))  # between them, all three caches
+
+
+@pytest.mark.parametrize("damage", DAMAGED.values(), ids=DAMAGED.keys())
+def test_kpi_runs_through_any_damaged_cache_file(kpi_cli, repo: Path, damage: bytes) -> None:
+    """Every cache file (agency index, parsed YAML, compiled formulas) overwritten: the same answers, no traceback."""
+    env = {"KPI_CACHE_DIR": str(repo.parent / "cache")}
+    first = [kpi_cli(*cmd, "--root", repo, env=env) for cmd in COMMANDS]
+    assert all(p.returncode == 0 for p in first), [p.stderr for p in first]
+    files = [f for pattern in CACHE_FILES for f in (repo.parent / "cache").glob(pattern)]
+    assert len(files) == 3
+    for f in files:
+        f.write_bytes(damage)
+    again = [kpi_cli(*cmd, "--root", repo, env=env) for cmd in COMMANDS]
+    assert [(p.returncode, p.stdout, "Traceback" in p.stderr) for p in again] == [(0, p.stdout, False) for p in first]
+
+
+def test_two_kpi_processes_racing_to_write_the_index_both_answer(repo: Path) -> None:
+    """Both start with an empty cache folder and store at about the same time: each answers, the file is whole."""
+    import os
+    import subprocess
+
+    from tests.conftest import KPI_EXE
+
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "KPI_CACHE_DIR": str(repo.parent / "cache")}
+    procs = [subprocess.Popen([str(KPI_EXE), "agencies", "--root", str(repo), "--format", "json"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    outs = [p.communicate(timeout=180) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], [err for _, err in outs]
+    assert len({out for out, _ in outs}) == 1
+    assert AgencyIndex(repo).rows() is not None
+    assert not [p for p in (repo.parent / "cache").iterdir() if p.name.startswith(".")]  # no temporary file left
+
+
+CHANGES = {
+    "an agency renamed": (lambda repo: (repo / "formulas" / "moj.yaml").write_text(
+        (repo / "formulas" / "moj.yaml").read_text(encoding="utf-8").replace("agency: 法務部", "agency: 法務部改"),
+        encoding="utf-8"), "法務部改"),
+    "a chapter renumbered": (lambda repo: (repo / "formulas" / "moj.yaml").write_text(
+        (repo / "formulas" / "moj.yaml").read_text(encoding="utf-8").replace("chapter: 7\n", "chapter: 77\n"),
+        encoding="utf-8"), "77"),
+}
+
+
+@pytest.mark.parametrize("case", CHANGES.values(), ids=CHANGES.keys())
+def test_kpi_agencies_never_serves_a_stale_index(kpi_cli, repo: Path, case) -> None:
+    env = {"KPI_CACHE_DIR": str(repo.parent / "cache")}
+    assert kpi_cli("agencies", "--root", repo, env=env).returncode == 0
+    change, shows = case
+    change(repo)
+    proc = kpi_cli("agencies", "--root", repo, env=env)
+    moj = next(line for line in proc.stdout.splitlines() if line.startswith("moj"))
+    assert proc.returncode == 0 and shows in moj, proc.stdout + proc.stderr

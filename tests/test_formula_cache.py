@@ -81,3 +81,29 @@ def test_default_folder_follows_xdg(monkeypatch, tmp_path):
     monkeypatch.delenv("KPI_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert formula_cache.cache_dir() == tmp_path / "kpiengine"
+
+
+@pytest.mark.parametrize("content", [b"[]", b'"x"', b"1e999999", b"null", b"\xff\xfe not UTF-8"],
+                         ids=["a list", "a string", "a huge number", "null", "not UTF-8"])
+def test_a_file_of_the_wrong_type_is_ignored(engine, cache_dir, fresh_memory, content):
+    path = formula_cache.compile_and_store(engine.catalog)
+    path.write_bytes(content)
+    evaluation._PARTS.clear()
+    assert formula_cache.load(engine.catalog) == 0
+
+
+def test_an_oversized_or_misplaced_file_is_ignored_and_leaves_no_temporary_file(engine, cache_dir, fresh_memory,
+                                                                               monkeypatch):
+    from kpiengine import cache_folder
+
+    path = formula_cache.compile_and_store(engine.catalog)
+    limit = cache_folder.MAX_CACHE_BYTES
+    monkeypatch.setattr(cache_folder, "MAX_CACHE_BYTES", 16)
+    evaluation._PARTS.clear()
+    assert formula_cache.load(engine.catalog) == 0
+    monkeypatch.setattr(cache_folder, "MAX_CACHE_BYTES", limit)
+    path.unlink()
+    path.mkdir()  # a folder where the file goes: storing fails quietly
+    evaluation._PARTS.clear()
+    assert formula_cache.compile_and_store(engine.catalog) is None
+    assert [p.name for p in cache_dir.iterdir()] == [path.name]
