@@ -22,7 +22,7 @@ TRANSLATIONS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"Missing parameter:? '?([^'.]+)'?\.?"), lambda m: f"缺少必要參數 {m[1]}"),
     (re.compile(r"No such option: (\S+?)(?:\s+Did you mean (\S+?)\?|\s+\(Possible options: (.+)\))?\.?$"),
      lambda m: f"沒有選項 {m[1]}" + (f"（是否要用 {m[2] or m[3]}？）" if m[2] or m[3] else "")),
-    (re.compile(r"No such command '([^']+)'\.?"), lambda m: f"沒有指令「{m[1]}」"),
+    (re.compile(r"No such command '([^']*)'\.?"), lambda m: f"沒有指令「{m[1]}」" if m[1] else "指令不可為空白"),
     (re.compile(r"Option '([^']+)' requires an argument\.?"), lambda m: f"選項 {m[1]} 後面需要填一個值"),
     (re.compile(r"Option '([^']+)' requires (\d+) arguments\.?"), lambda m: f"選項 {m[1]} 後面需要填 {m[2]} 個值"),
     (re.compile(r"Option '([^']+)' does not take a value\.?"), lambda m: f"選項 {m[1]} 不需要值"),
@@ -48,6 +48,7 @@ TRANSLATIONS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
 
 INNER: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"Input should be a valid integer.*", re.S), lambda m: "須為整數"),
+    (re.compile(r"Unable to parse input string as an integer.*", re.S), lambda m: "須為整數（位數過多）"),
     (re.compile(r"Input should be a valid (?:number|float).*", re.S), lambda m: "須為數字"),
     (re.compile(r"Input should be a valid boolean.*", re.S), lambda m: "須為 true 或 false"),
     (re.compile(r"(?:Value error, )?'(.*)' is not one of (.+?)\.?$", re.S),
@@ -63,9 +64,21 @@ def _inner(text: str) -> str:
     return f"不正確（{text.strip()}）"
 
 
+MAX_QUOTED = 60  # characters of a user's argument echoed back in an error (a 100 kB argument is not repeated)
+
+
+def _clip_quoted(text: str) -> str:
+    """Each quoted or parenthesised piece of the user's input longer than MAX_QUOTED, shortened with its length."""
+    def clip(m: re.Match[str]) -> str:
+        inner = m[2]
+        return f"{m[1]}{inner[:MAX_QUOTED]}…（共 {len(inner)} 字）{m[3]}" if len(inner) > MAX_QUOTED else m[0]
+
+    return re.sub(r"(')([^']*)(')", clip, re.sub(r"(\()(.*)(\))", clip, text, flags=re.S))
+
+
 def translate(message: str) -> str:
     """Click's English usage message → Traditional Chinese (flag names kept); unknown ones are wrapped."""
-    text = message.strip()
+    text = _clip_quoted(message.strip())
     for pattern, template in TRANSLATIONS:
         m = pattern.fullmatch(text) or pattern.match(text)
         if m:
@@ -79,7 +92,20 @@ def explain(exc: Exception) -> str:
     message = translate(fmt() if callable(fmt) else str(exc))
     ctx = getattr(exc, "ctx", None)
     path = getattr(ctx, "command_path", None) or "kpi"
-    return f"錯誤：{message}。用法請見：{path} --help"
+    return f"錯誤：{message}{_nearest_command(exc, ctx)}。用法請見：{path} --help"
+
+
+def _nearest_command(exc: Exception, ctx: Any) -> str:
+    """For a mistyped command (``kpi lis``): the command meant, when one is close."""
+    import difflib
+
+    m = re.match(r"No such command '([^']*)'", str(getattr(exc, "message", "")))
+    command = getattr(ctx, "command", None)
+    if not m or not hasattr(command, "list_commands"):
+        return ""
+    names = command.list_commands(ctx)
+    close = difflib.get_close_matches(m[1][:MAX_QUOTED].lower(), names, n=1, cutoff=0.6)
+    return f"（是否要用 {close[0]}？）" if close else ""
 
 
 def _exception_types() -> tuple[tuple[type, ...], tuple[type, ...]]:
