@@ -188,3 +188,86 @@ def test_kpi_score_panel_refuses_a_bad_file_cleanly(kpi_cli, tmp_path):
     assert_clean_failure(kpi_cli("score", "--year", "107", "--panel", str(tmp_path / "none.parquet")), "找不到檔案")
     (tmp_path / "x.xlsx").write_bytes(b"PK")
     assert_clean_failure(kpi_cli("score", "--year", "107", "--panel", str(tmp_path / "x.xlsx")), ".parquet 或 .csv")
+
+
+# --- probes of panel files as users send them (found by developer H; panel.py is P's: open ones are strict xfails) ---
+
+FILES_REFUSED = {  # file text → what the refusal must name
+    "a row longer than the header shifts every value (pandas makes the extra cell the index)":
+        ("mnd.1.1:done,mnd.1.1:planned\n1,2,3,4\n", "欄"),
+    "a duplicated column (pandas renames the second mnd.1.1:done.1 and drops it silently)":
+        ("mnd.1.1:done,mnd.1.1:done,mnd.1.1:planned\n1,2,3\n", "mnd.1.1:done"),
+    "a symbol the KPI does not have (silently ignored; the row comes out invalid)":
+        ("mnd.1.1:nosuch,mnd.1.1:planned\n1,2\n", "nosuch"),
+    "no KPI column at all (nothing scored, exit 0)": ("foo,bar\n1,2\n", "指標"),
+}
+
+
+@pytest.mark.xfail(strict=True, reason="panel.py (P): read_panel/score_frame accept these files silently")
+@pytest.mark.parametrize(("text", "says"), FILES_REFUSED.values(), ids=list(FILES_REFUSED))
+def test_a_panel_file_that_would_be_misread_is_refused(engine, tmp_path, text, says):
+    path = tmp_path / "p.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(PanelError, match=says):
+        score_frame(panel.read_panel(path), 107, engine)
+
+
+@pytest.mark.xfail(strict=True, reason="panel.py (P): a Big5 CSV is refused as 'UnicodeDecodeError', not as not UTF-8")
+def test_a_big5_csv_is_refused_as_not_utf8(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_bytes("單位,mnd.1.1:done,mnd.1.1:planned\n臺北市,20,20\n".encode("big5"))
+    with pytest.raises(PanelError, match="UTF-8"):
+        panel.read_panel(path)
+
+
+NOT_NUMBERS = {
+    "bool": [True, False],
+    "datetime": pd.to_datetime(["2020-01-01", "2020-01-02"]),
+    "timedelta": pd.to_timedelta([1, 2], unit="s"),
+}
+
+
+@pytest.mark.xfail(strict=True, reason="panel.py (P): _floats turns booleans, dates and durations into numbers")
+@pytest.mark.parametrize("values", NOT_NUMBERS.values(), ids=list(NOT_NUMBERS))
+def test_a_parquet_column_that_is_not_numbers_is_refused(engine, tmp_path, values):
+    path = tmp_path / "p.parquet"
+    pd.DataFrame({"mnd.1.1:done": values, "mnd.1.1:planned": [20, 20]}).to_parquet(path)
+    with pytest.raises(PanelError, match="非數字"):
+        score_frame(panel.read_panel(path), 107, engine)
+
+
+ODD_BUT_FINE = {  # a file that must score, with the light of its first row
+    "a BOM": ("\ufeffmnd.1.1:done,mnd.1.1:planned\n20,20\n", "green"),
+    "-0.0": ("mnd.1.1:done,mnd.1.1:planned\n-0.0,20\n", "white"),
+    "nan is not filled": ("mnd.1.1:done,mnd.1.1:planned\nnan,20\n", None),
+    "header only": ("mnd.1.1:done,mnd.1.1:planned\n", "no rows"),
+}
+
+
+@pytest.mark.parametrize(("text", "light"), ODD_BUT_FINE.values(), ids=list(ODD_BUT_FINE))
+def test_odd_but_valid_panel_files_score(engine, tmp_path, text, light):
+    path = tmp_path / "p.csv"
+    path.write_text(text, encoding="utf-8")
+    result = score_frame(panel.read_panel(path), 107, engine)
+    if light == "no rows":
+        assert len(result) == 0
+    else:
+        got = result["mnd.1.1:light"].iloc[0]
+        assert (None if pd.isna(got) else got) == light
+
+
+REFUSED_CLEANLY = {
+    "text in a number column": ("mnd.1.1:done,mnd.1.1:planned\nabc,20\n", "非數字"),
+    "1e308": ("mnd.1.1:done,mnd.1.1:planned\n1e308,20\n", "±30 次方"),
+    "inf": ("mnd.1.1:done,mnd.1.1:planned\ninf,20\n", "無限大"),
+    "an empty file": ("", "無法讀取"),
+    "an unclosed quote": ('mnd.1.1:done,mnd.1.1:planned\n"1\n', "無法讀取"),
+    "a NUL in a number": ("mnd.1.1:done,mnd.1.1:planned\n1\x00,2\n", "非數字"),
+}
+
+
+@pytest.mark.parametrize(("text", "says"), REFUSED_CLEANLY.values(), ids=list(REFUSED_CLEANLY))
+def test_kpi_score_panel_refuses_bad_values_cleanly(kpi_cli, tmp_path, text, says):
+    path = tmp_path / "p.csv"
+    path.write_text(text, encoding="utf-8")
+    assert_clean_failure(kpi_cli("score", "--year", "107", "--panel", path), "[panel]", says)

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from . import output
 from .common import fail, load_engine, require_agency
+
+if TYPE_CHECKING:
+    from ..engine import Engine
+
+DEFAULT_MAX_MB = 1024  # a CSV of 100,000 units × 470 KPIs is about 0.5 GB; env KPI_MAX_PANEL_MB overrides
+EXTRA_COLUMNS = 1000  # columns a panel may carry besides one per KPI input of the catalog (unit, period, notes…)
+MAX_HEADER_BYTES = 64 * 1024 * 1024  # a CSV header line longer than this is refused before it is parsed
 
 
 def score_panel(path: Path, year: int, agency: str | None, root: Path | None, fmt: str) -> None:
@@ -19,6 +28,7 @@ def score_panel(path: Path, year: int, agency: str | None, root: Path | None, fm
 
     engine = load_engine(root)
     code = require_agency(engine, agency)
+    check_bounds(Path(path), engine)
     stats = PanelStats()
     try:
         df = read_panel(path)
@@ -26,9 +36,9 @@ def score_panel(path: Path, year: int, agency: str | None, root: Path | None, fm
             df = df[[c for c in df.columns if ":" not in str(c) or str(c).startswith(f"{code}.")]]
         result = score_frame(df, year, engine, stats)
     except PanelError as exc:
-        fail(str(exc))
+        fail(f"[panel] {exc}")
     if fmt == "csv":
-        typer.echo(result.to_csv(), nl=False)
+        typer.echo(spreadsheet_safe_csv(result), nl=False)
         return
     if fmt == "json":
         typer.echo(result.to_json(orient="records", force_ascii=False, indent=2))
@@ -44,3 +54,70 @@ def score_panel(path: Path, year: int, agency: str | None, root: Path | None, fm
     typer.echo(output.table(["代碼", "關鍵績效指標", *labels], rows, right=tuple(range(2, 2 + len(labels)))))
     typer.echo(f"\n{stats.rows} 個單位 × {stats.kpis} 項指標＝{stats.cells} 格；"
                f"其中 {stats.exact_cells} 格接近門檻，以精確算法（分數）計算。")
+
+
+def max_bytes() -> int:
+    """The panel file size limit: ``KPI_MAX_PANEL_MB`` (a positive number), else DEFAULT_MAX_MB."""
+    raw = os.environ.get("KPI_MAX_PANEL_MB", "")
+    try:
+        mb = float(raw)
+    except ValueError:
+        mb = DEFAULT_MAX_MB
+    if not 0 < mb < float("inf"):  # nan, inf, 0 and negatives mean the default
+        mb = DEFAULT_MAX_MB
+    return int(mb * 1024 * 1024)
+
+
+def check_bounds(path: Path, engine: Engine) -> None:
+    """Refuse, before pandas reads it, a panel too large in bytes or with more columns than any panel needs.
+
+    Parsing a header of a million columns alone takes pandas minutes; a 2 GB file, several GB of memory.
+    """
+    if not path.is_file():
+        return  # read_panel names the missing file
+    size = path.stat().st_size
+    limit = max_bytes()
+    if size > limit:
+        fail(f"[panel-too-large] --panel 指定的「{path.name}」有 {size / 1048576:,.1f} MB，超過上限 {limit / 1048576:,.1f} MB"
+             "（請分批計分，或以環境變數 KPI_MAX_PANEL_MB 調高上限）")
+    most = sum(len(k.inputs) for k in engine.catalog.kpis) + EXTRA_COLUMNS
+    columns = _column_count(path)
+    if columns is not None and columns > most:
+        fail(f"[panel-columns] --panel 指定的「{path.name}」有 {columns:,} 欄，超過上限 {most:,} 欄"
+             f"（每個指標輸入項一欄，另可有 {EXTRA_COLUMNS} 欄說明欄位）")
+
+
+def _column_count(path: Path) -> int | None:
+    """How many columns the file declares (CSV: its first line; parquet: its schema); None if unknown here."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            import csv
+
+            with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+                line = fh.readline(MAX_HEADER_BYTES)
+            if len(line) >= MAX_HEADER_BYTES:
+                return 2**31  # a header this long has more columns than any limit
+            return len(next(csv.reader([line]), []))
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            return pq.read_metadata(path).num_columns
+    except (OSError, ValueError, ImportError):  # unreadable here: read_panel refuses it with its own message
+        return None
+    return None
+
+
+def spreadsheet_safe_csv(result) -> str:
+    """The scored panel as CSV for Excel: a UTF-8 BOM first; formula-like text (a unit named ``=HYPERLINK(…)``) neutralised."""
+    from ..freetext import neutralise
+
+    safe = result.rename(columns=lambda c: neutralise(c) if isinstance(c, str) else c)
+    text_columns = [c for c in safe.columns if safe[c].dtype == object or str(safe[c].dtype) in ("string", "str")]
+    if text_columns:
+        safe = safe.copy(deep=False)
+        for c in text_columns:
+            safe[c] = safe[c].map(neutralise)
+    if safe.index.dtype == object:
+        safe.index = safe.index.map(neutralise)
+    return "\ufeff" + safe.to_csv()
