@@ -163,14 +163,18 @@ async def upload(request: Request) -> Response:
         return render(request, "upload_result.html.j2", {"agency": agency, "year": year, "outcome": None,
                                                          "message": "請選擇要上傳的填報表檔案（.xlsx）。"}, status_code=400)
     name = _upload_name(file.filename)
-    confirm = form.get("confirm_warnings") == "1"
+    # the tick confirms the warnings of the file they were shown (its SHA-256 rides along), never another file's
+    confirmed_sha = form.get("confirm_sha256") if form.get("confirm_warnings") == "1" else None
 
     def process() -> cycle.UploadOutcome:
+        from ..filehash import file_sha256
+
         with tempfile.TemporaryDirectory(prefix="kpi-upload-") as d:
             dest = Path(d) / name
             with dest.open("wb") as out:
                 file.file.seek(0)
                 shutil.copyfileobj(file.file, out)
+            confirm = isinstance(confirmed_sha, str) and confirmed_sha == file_sha256(dest)
             return cycle.submit_upload(p.engine, p.ledger, dest, year=year, agency=agency.code, by=user.name,
                                        confirm_warnings=confirm)
 
