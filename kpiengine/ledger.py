@@ -544,7 +544,7 @@ class Ledger:
                 except LookupError:
                     report.problems.append(f"第 {seq} 筆（{label}）：紀錄已不存在")
                     content = None
-                if content is not None and link_hash(prev_hash, kind, content) != digest:
+                if content is not None and _link_hash_or_none(prev_hash, kind, content) != digest:
                     report.problems.append(f"第 {seq} 筆（{label}）：內容與雜湊不符，紀錄遭修改")
                 linked.setdefault(kind, set()).add(ref_id)
                 prev = digest
@@ -641,7 +641,7 @@ def _account_problems(con: sqlite3.Connection) -> list[str]:
     for (text,) in con.execute("SELECT detail_json FROM audit WHERE action LIKE 'account.%' ORDER BY id"):
         try:
             detail = json.loads(text)
-        except ValueError:
+        except (ValueError, TypeError, RecursionError):  # not JSON text (a blob, nesting 100,000 deep): edited
             continue
         if isinstance(detail, dict) and isinstance(detail.get("event"), int):
             pinned[detail["event"]] = str(detail.get("event_sha256"))
@@ -650,9 +650,24 @@ def _account_problems(con: sqlite3.Connection) -> list[str]:
         label = f"帳號 {name} 的 {action} 事件（紀錄 {event_id}）"
         if event_id not in pinned:
             problems.append(f"{label}：不在雜湊鏈中（未經系統寫入）")
-        elif row_digest(con, "account_events", event_id) != pinned[event_id]:
+        elif _digest_or_none(con, event_id) != pinned[event_id]:
             problems.append(f"{label}：內容與雜湊不符，紀錄遭修改")
     return problems
+
+
+def _link_hash_or_none(prev_hash: str, kind: str, content: Any) -> str | None:
+    """``link_hash``, or None for content the program never writes (a blob put in by hand): no hash can match."""
+    try:
+        return link_hash(prev_hash, kind, content)
+    except (TypeError, ValueError):
+        return None
+
+
+def _digest_or_none(con: sqlite3.Connection, event_id: int) -> str | None:
+    try:
+        return row_digest(con, "account_events", event_id)
+    except (TypeError, ValueError):  # a blob put in by hand
+        return None
 
 
 def link_row(con: sqlite3.Connection, kind: str, ref_id: int) -> str:

@@ -110,3 +110,42 @@ def test_an_event_written_outside_the_program_is_named(accounts):
     con.execute("INSERT INTO account_events (name, name_key, action, role, at, by) VALUES ('evil', 'evil', 'create', 'admin', 'x', 'y')")
     con.close()
     assert verify_path(accounts.path).problems == ["帳號 evil 的 create 事件（紀錄 2）：不在雜湊鏈中（未經系統寫入）"]
+
+
+# --- probes: kpi verify on a ledger whose account rows or their audit details were edited by hand ---
+
+TAMPERED = {  # SQL run with the triggers dropped → what kpi verify must name
+    "an audit detail nested 100,000 deep": ("UPDATE audit SET detail_json = '" + "[" * 100_000 + "' WHERE id = 1",
+                                            ["稽核紀錄 1", "帳號 u1 的 create 事件（紀錄 1）：不在雜湊鏈中"]),
+    "an audit detail stored as a blob": ("UPDATE audit SET detail_json = x'ff00' WHERE id = 1",
+                                         ["第 1 筆（稽核紀錄 1）：內容與雜湊不符", "帳號 u1 的 create 事件（紀錄 1）：不在雜湊鏈中"]),
+    "an audit detail that is a JSON list": ("UPDATE audit SET detail_json = '[1]' WHERE id = 1",
+                                            ["第 1 筆（稽核紀錄 1）：內容與雜湊不符", "不在雜湊鏈中"]),
+    "an event pointing at itself as true": (
+        """UPDATE audit SET detail_json = '{"event": true, "event_sha256": "x"}' WHERE id = 1""",
+        ["第 1 筆（稽核紀錄 1）：內容與雜湊不符", "帳號 u1 的 create 事件（紀錄 1）：內容與雜湊不符"]),
+    "an account name made a blob": ("UPDATE account_events SET name = x'ff' WHERE id = 2",
+                                    ["的 create 事件（紀錄 2）：內容與雜湊不符"]),
+    "an account renamed": ("UPDATE account_events SET name = 'root' WHERE id = 2",
+                           ["帳號 root 的 create 事件（紀錄 2）：內容與雜湊不符"]),
+    "an event smuggled in": ("INSERT INTO account_events (name, name_key, action, role, at, by) "
+                             "VALUES ('evil', 'evil', 'create', 'admin', 'x', 'y')",
+                             ["帳號 evil 的 create 事件（紀錄 3）：不在雜湊鏈中"]),
+}
+
+
+@pytest.mark.parametrize(("sql", "says"), TAMPERED.values(), ids=TAMPERED.keys())
+def test_kpi_verify_names_tampered_account_rows_without_a_traceback(kpi_cli, accounts, sql, says):
+    accounts.add("u1", "long-enough-1", role="reviewer", agency_code=None, by="t")
+    accounts.add("u2", "long-enough-2", role="ministry", agency_code="moj", by="t")
+    assert kpi_cli("verify", "--ledger", accounts.path).returncode == 0
+    con = sqlite3.connect(accounts.path, isolation_level=None)
+    for (trigger,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        con.execute(f"DROP TRIGGER {trigger}")
+    con.execute(sql)
+    con.close()
+    proc = kpi_cli("verify", "--ledger", accounts.path, "--format", "json", memory_mb=1024)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1 and "Traceback" not in out, out
+    for needle in says:
+        assert needle in out, (needle, out)
