@@ -81,14 +81,19 @@ def check_bounds(path: Path, engine: Engine) -> None:
         fail(f"[panel-too-large] --panel 指定的「{path.name}」有 {size / 1048576:,.1f} MB，超過上限 {limit / 1048576:,.1f} MB"
              "（請分批計分，或以環境變數 KPI_MAX_PANEL_MB 調高上限）")
     most = sum(len(k.inputs) for k in engine.catalog.kpis) + EXTRA_COLUMNS
-    columns = _column_count(path)
+    columns, rows = _shape(path)
     if columns is not None and columns > most:
         fail(f"[panel-columns] --panel 指定的「{path.name}」有 {columns:,} 欄，超過上限 {most:,} 欄"
              f"（每個指標輸入項一欄，另可有 {EXTRA_COLUMNS} 欄說明欄位）")
+    if columns is not None and rows is not None and columns * rows > limit // 2:
+        # a parquet file is compressed: 1.8 MB of zeros can hold 400 million cells (3 GB once read)
+        fail(f"[panel-too-large] --panel 指定的「{path.name}」有 {rows:,} 列 × {columns:,} 欄，超過上限 {limit // 2:,} 格"
+             "（與同大小的 CSV 相同；請分批計分，或以環境變數 KPI_MAX_PANEL_MB 調高上限）")
 
 
-def _column_count(path: Path) -> int | None:
-    """How many columns the file declares (CSV: its first line; parquet: its schema); None if unknown here."""
+def _shape(path: Path) -> tuple[int | None, int | None]:
+    """(columns, rows) the file declares without reading its data: CSV its first line (rows unknown), parquet its
+    metadata; None where unknown here (read_panel then refuses an unreadable file with its own message)."""
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
@@ -97,15 +102,16 @@ def _column_count(path: Path) -> int | None:
             with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
                 line = fh.readline(MAX_HEADER_BYTES)
             if len(line) >= MAX_HEADER_BYTES:
-                return 2**31  # a header this long has more columns than any limit
-            return len(next(csv.reader([line]), []))
+                return 2**31, None  # a header this long has more columns than any limit
+            return len(next(csv.reader([line]), [])), None
         if suffix == ".parquet":
             import pyarrow.parquet as pq
 
-            return pq.read_metadata(path).num_columns
-    except (OSError, ValueError, ImportError):  # unreadable here: read_panel refuses it with its own message
-        return None
-    return None
+            meta = pq.read_metadata(path)
+            return meta.num_columns, meta.num_rows
+    except (OSError, ValueError, ImportError):
+        return None, None
+    return None, None
 
 
 def spreadsheet_safe_csv(result) -> str:

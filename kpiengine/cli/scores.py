@@ -49,6 +49,8 @@ def register(app: typer.Typer) -> None:
         """依帳本中各機關最新提交版本計算達成度與燈號 Score every KPI of the year from the ledger (or --sample)."""
         fmt = output.chosen(fmt)
         if panel is not None:
+            if sample or actuals is not None or as_of is not None:  # the panel file is the only data scored
+                fail("[panel] --panel 只計算面板檔中的資料，不能與 --sample、--actuals 或 --as-of 一起使用")
             from .panel import score_panel
 
             score_panel(panel, year, agency, root, fmt.value)

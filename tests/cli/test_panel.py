@@ -51,3 +51,19 @@ def test_csv_output_is_safe_to_open_in_a_spreadsheet(kpi_cli, tmp_path):
     assert list(got["unit"]) == ["'=HYPERLINK(\"http://x\")"]
     assert "'=cmd|calc" in got.columns and list(got["'=cmd|calc"]) == ["'@SUM(1)"]
     assert list(got["mnd.1.1:light"]) == ["green"]
+
+
+def test_a_compressed_parquet_too_many_cells_is_refused_before_it_is_read(kpi_cli, tmp_path):
+    """A small parquet can hold far more cells than its size suggests: counted from its metadata."""
+    path = tmp_path / "bomb.parquet"
+    pd.DataFrame({"mnd.1.1:done": [0.0] * 1_000_000, "mnd.1.1:planned": [1.0] * 1_000_000}).to_parquet(path)
+    assert path.stat().st_size < 1024 * 1024
+    proc = kpi_cli("score", "--year", "107", "--panel", path, env={"KPI_MAX_PANEL_MB": "1"}, memory_mb=2048)
+    assert_clean_failure(proc, "[panel-too-large]", "1,000,000 列 × 2 欄")
+
+
+@pytest.mark.parametrize("extra", [["--sample"], ["--as-of", "2019-01-31"], ["--actuals", "."]])
+def test_options_the_panel_would_ignore_are_refused(kpi_cli, tmp_path, extra):
+    path = tmp_path / "p.csv"
+    path.write_text(HEADER + "\n20,20\n", encoding="utf-8")
+    assert_clean_failure(kpi_cli("score", "--year", "107", "--panel", path, *extra), "[panel]", extra[0])

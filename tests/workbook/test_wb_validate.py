@@ -339,3 +339,45 @@ def test_import_does_not_depend_on_positions(engine: Engine, samples, tmp_path: 
     assert moved.inputs.values == original.inputs.values
     assert moved.inputs.self_ratings == original.inputs.self_ratings
     assert all(c.cell.startswith("D") and c.sheet == "填報" for c in moved.cells.values())
+
+
+# ── probes: the stage-order and nothing-filled warnings on the ways clerks really type (developer H) ──
+
+STAGE_TYPINGS = {  # moj.3.1's stages s1, s2, s3 as typed → codes expected about moj.3.1 (beyond the agency's own)
+    "booleans TRUE/FALSE": ({"s1": True, "s2": False, "s3": True}, {"wb-stage-order"}),
+    "是／否": ({"s1": "是", "s2": "否", "s3": "是"}, {"wb-stage-order"}),
+    "TRUE/FALSE typed as text": ({"s1": "TRUE", "s2": "FALSE", "s3": "TRUE"}, {"wb-stage-order"}),
+    "是 with spaces": ({"s1": " 是 ", "s2": "否", "s3": "是"}, {"wb-stage-order"}),
+    "in order": ({"s1": "是", "s2": "是", "s3": "否"}, set()),
+    "the gap left blank": ({"s1": 1, "s2": None, "s3": 1}, {"wb-partial"}),
+    "the first left blank": ({"s1": None, "s2": 1, "s3": 1}, {"wb-partial"}),
+    "all blank": ({"s1": None, "s2": None, "s3": None}, {"wb-not-given"}),
+    "2 for yes": ({"s1": 2, "s2": 0, "s3": 1}, {"wb-bool-invalid"}),
+}
+
+
+@pytest.mark.parametrize(("typed", "expected"), STAGE_TYPINGS.values(), ids=STAGE_TYPINGS.keys())
+def test_stage_order_on_the_ways_stages_are_typed(engine: Engine, tmp_path: Path, typed, expected) -> None:
+    src = edit_workbook(Path(__file__).resolve().parents[2] / "actuals" / str(YEAR) / "moj.xlsx", tmp_path / "base.xlsx",
+                        meta={L.META_KIND: L.KIND_TEMPLATE})
+    path = edit_workbook(src, tmp_path / "stages.xlsx", values={f"moj.3.1:{s}": v for s, v in typed.items()})
+    v = validate_workbook(path, engine, year=YEAR)
+    about = {p.code for p in v.problems if p.location.get("kpi") == "moj.3.1" or "moj.3.1" in p.message}
+    assert about == expected, [(p.code, p.message) for p in v.problems]
+    assert ("wb-stage-order" in {p.code for p in v.needs_confirmation}) == ("wb-stage-order" in expected)
+    assert "wb-nothing-filled" not in codes(v)  # the other KPIs are filled
+
+
+def test_nothing_filled_counts_only_values_not_ratings_or_notes(engine: Engine, tmp_path: Path) -> None:
+    """Every value cleared but a rating left: still nothing to score, so still the warning (the year would be blanked)."""
+    keys = {f"{k.id}:{s}": None for k in engine.catalog.kpis_of("moj") for s in k.input_symbols}
+    src = edit_workbook(Path(__file__).resolve().parents[2] / "actuals" / str(YEAR) / "moj.xlsx", tmp_path / "base.xlsx",
+                        meta={L.META_KIND: L.KIND_TEMPLATE})
+    path = edit_workbook(src, tmp_path / "blank.xlsx", values=keys)
+    v = validate_workbook(path, engine, year=YEAR)
+    (p,) = find(v, "wb-nothing-filled")
+    assert p.severity == "warning" and p.location.get("confirm") is True
+    assert f"{len(engine.catalog.kpis_of('moj'))} 項指標" in p.message
+    one = edit_workbook(src, tmp_path / "one.xlsx", values={**keys, "moj.8.1:effective": 1, "moj.8.1:closed": 1,
+                                                              "moj.8.1:pending": 1})
+    assert "wb-nothing-filled" not in codes(validate_workbook(one, engine, year=YEAR))
