@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from .evaluation import State, compile_kpi
 from .formula import FormulaError
-from .model import Direction, Kpi
+from .model import Direction, Domain, Kpi
 from .numbers import parse_exact, to_decimal
 from .panel_exact import Rationals, Unsupported
 from .scoring import Light, Policy, Score
@@ -96,15 +96,49 @@ def score_frame(df: pd.DataFrame, year: int, engine: Engine | None = None, stats
     codes[1::2] = _code(STATES, State.NO_DATA)
     results = [_Result(numbers[3 * i], numbers[3 * i + 1], numbers[3 * i + 2], codes[2 * i], codes[2 * i + 1])
                for i in range(len(plans))]
-    for start in range(0, n, CHUNK_ROWS):
-        rows = slice(start, min(n, start + CHUNK_ROWS))
-        for plan, res in zip(plans, results, strict=True):
-            plan.score({sym: values[col][rows] for sym, col in plan.columns.items()}, res.part(rows), stats)
+    own = [PanelStats() for _ in plans]  # one per KPI: threads never share a counter
+
+    def score_kpi(i: int) -> None:
+        plan, res = plans[i], results[i]
+        for start in range(0, n, CHUNK_ROWS):
+            rows = slice(start, min(n, start + CHUNK_ROWS))
+            plan.score({sym: values[col][rows] for sym, col in plan.columns.items()}, res.part(rows), own[i])
+
+    workers = _workers(n, len(plans))
+    if workers > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kpi-panel") as pool:
+            list(pool.map(score_kpi, range(len(plans))))  # list(): an exception in a KPI is raised here
+    else:
+        for i in range(len(plans)):
+            score_kpi(i)
+    for o in own:
+        stats.exact_cells += o.exact_cells
+        stats.fraction_cells += o.fraction_cells
+        stats.fraction_evaluations += o.fraction_evaluations
     stats.rows, stats.kpis = n, stats.kpis + len(plans)
     stats.cells += n * len(plans)
     carried = [c for c in df.columns if c not in columns["all"]]
     scored = _frame(plans, numbers, codes, df.index)
     return pd.concat([df[carried], scored], axis=1) if carried else scored
+
+
+PARALLEL_FROM_CELLS = 200_000  # below this, starting threads costs more than it saves
+
+
+def _workers(rows: int, kpis: int) -> int:
+    """Threads for scoring: KPIs are independent (each writes its own columns) and numpy releases the GIL
+    in its array passes, so the machine's cores share the KPIs. ``KPI_PANEL_THREADS`` (≥ 1) overrides."""
+    import os
+
+    if rows * kpis < PARALLEL_FROM_CELLS or kpis < 2:
+        return 1
+    raw = os.environ.get("KPI_PANEL_THREADS", "").strip()
+    if raw.isdigit() and 1 <= int(raw) <= 64:
+        return min(int(raw), kpis)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, kpis, 8))
 
 
 def _frame(plans: list[_Plan], numbers: np.ndarray, codes: np.ndarray, index: pd.Index) -> pd.DataFrame:
@@ -303,25 +337,29 @@ def _all(masks: list, n: int) -> np.ndarray:
 
 
 def _domain_bad(domain: str, x: np.ndarray) -> np.ndarray:
-    """Exactly the domain rules of ``evaluation.domain_problem`` (a float is integral iff its decimal is).
+    """``Domain.rule`` on a column (a float is integral iff its decimal is), as evaluation and validation read it.
 
     NaN (not given) is never bad: every comparison with NaN is false (hence floor(x) < x, not x != floor(x)).
     """
     import numpy as np
 
+    rule = Domain(domain).rule
+    bad = np.zeros(x.shape, dtype=bool)
     with np.errstate(invalid="ignore"):
-        if domain in ("count", "nonneg", "percent", "score"):
-            bad = x < 0
-            if domain == "count":
-                bad |= np.floor(x) < x
-            if domain == "score":
-                bad |= x > 100
-            return bad
-        if domain == "bool":
-            return (x < 0) | (x > 1) | ((x > 0) & (x < 1))
-        if domain == "rank":
-            return (x < 1) | (np.floor(x) < x)
-    return np.zeros(x.shape, dtype=bool)
+        if rule.only:  # NaN is in no list but is not bad: test "strictly between or outside" the allowed values
+            allowed = sorted(rule.only)
+            outside = (x < allowed[0]) | (x > allowed[-1])
+            between = np.zeros(x.shape, dtype=bool)
+            for low, high in zip(allowed, allowed[1:], strict=False):
+                between |= (x > low) & (x < high)
+            bad |= outside | between
+        if rule.minimum is not None:
+            bad |= x < rule.minimum
+        if rule.integer:
+            bad |= np.floor(x) < x
+        if rule.maximum is not None:
+            bad |= x > rule.maximum
+    return bad
 
 
 class _Program:

@@ -34,3 +34,9 @@ def test_one_rule_three_readers(domain: str, typed: str, breach: str | None, cod
 def test_every_domain_has_a_rule_and_a_case() -> None:
     assert {c[0] for c in CASES} == {d.value for d in Domain}
     assert all(d.rule is not None for d in Domain)
+
+
+def test_a_blank_panel_cell_breaks_no_rule() -> None:
+    """NaN is "not given" in a panel: never a domain breach, whatever the domain."""
+    for d in Domain:
+        assert not _domain_bad(d.value, np.array([np.nan])).any(), d

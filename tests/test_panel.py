@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +66,17 @@ def test_every_row_of_a_10000_row_sample_agrees_with_the_exact_path(engine, samp
                          for x in (g[i] for g in got))
             row = {s: float(v[i]) for s, v in inputs.items()}
             assert cell == _exact(engine, kpi, row), (i, kpi.id, row)
+
+
+def test_threads_change_nothing(engine, sample, monkeypatch):
+    """KPIs are scored on several threads (panel._workers); one thread gives the very same frame and counts."""
+    df, threaded, stats = sample
+    assert panel._workers(len(df), len(engine.catalog.kpis)) > 1 or (os.cpu_count() or 1) == 1
+    monkeypatch.setenv("KPI_PANEL_THREADS", "1")
+    assert panel._workers(len(df), len(engine.catalog.kpis)) == 1
+    alone = PanelStats()
+    pd.testing.assert_frame_equal(score_frame(df, 107, engine, alone), threaded)
+    assert (alone.exact_cells, alone.fraction_cells, alone.cells) == (stats.exact_cells, stats.fraction_cells, stats.cells)
 
 
 def test_a_panel_without_deliberate_edges_agrees_cell_by_cell(engine, root):
