@@ -84,6 +84,9 @@ def score_frame(df: pd.DataFrame, year: int, engine: Engine | None = None, stats
         engine = Engine.load()
     if year not in engine.catalog.years:
         raise PanelError(f"指標目錄沒有 {year} 年度的目標值")
+    repeated = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
+    if repeated:
+        raise PanelError(f"欄位重複：{'、'.join(repeated[:5])}（每個欄名只能出現一次）")
     columns = _input_columns(df, engine)
     stats = stats if stats is not None else PanelStats()
     n = len(df)
@@ -174,13 +177,19 @@ def _input_columns(df: pd.DataFrame, engine: Engine) -> dict[str, Any]:
         m = COLUMN.match(str(col))
         if not m:
             continue
-        if engine.catalog.kpi(m["kpi"]) is None:
+        kpi = engine.catalog.kpi(m["kpi"])
+        if kpi is None:
             unknown.append(str(col))
             continue
+        if kpi.input(m["symbol"]) is None:  # a typo would only leave the KPI incomplete: say which column
+            raise PanelError(f"欄位「{col}」：指標 {kpi.id} 沒有輸入項「{m['symbol']}」"
+                             f"（可用：{'、'.join(kpi.input_symbols)}）")
         by_kpi.setdefault(m["kpi"], {})[m["symbol"]] = col
     if unknown:
         shown = "、".join(unknown[:5]) + ("…" if len(unknown) > 5 else "")
         raise PanelError(f"找不到這些欄位的指標（欄名應為 指標代碼:代號，如 moj.8.1:effective）：{shown}")
+    if not by_kpi:
+        raise PanelError("面板沒有任何指標欄位（欄名應為 指標代碼:代號，如 moj.8.1:effective）")
     return {"by_kpi": by_kpi, "all": {c for cols in by_kpi.values() for c in cols.values()}}
 
 
@@ -189,13 +198,19 @@ def _floats(series: pd.Series, name: str) -> np.ndarray:
     import numpy as np
     import pandas as pd
 
+    not_numbers = PanelError(f"欄位「{name}」含非數字的值（只接受數字，空白代表未填）")
     if series.dtype.kind == "f" and series.dtype.itemsize == 8 and not isinstance(series.dtype, pd.api.extensions.ExtensionDtype):
         values = series.to_numpy()
     else:
+        if series.dtype.kind in "bmMcSUV":  # true/false, dates, durations, complex, bytes: not numbers typed
+            raise not_numbers
         try:
-            values = pd.to_numeric(series, errors="raise").to_numpy(dtype=float, na_value=np.nan)
+            numeric = pd.to_numeric(series, errors="raise")
         except (ValueError, TypeError):
-            raise PanelError(f"欄位「{name}」含非數字的值（只接受數字，空白代表未填）") from None
+            raise not_numbers from None
+        if numeric.dtype.kind not in "iuf":  # an object column of True/False stays bool
+            raise not_numbers
+        values = numeric.to_numpy(dtype=float, na_value=np.nan)
     size = np.abs(values)
     if np.isinf(size).any():
         raise PanelError(f"欄位「{name}」含無限大的值")
@@ -617,9 +632,33 @@ def read_panel(path: Path) -> pd.DataFrame:
         if suffix == ".parquet":
             return pd.read_parquet(path)
         if suffix == ".csv":
-            return pd.read_csv(path, encoding="utf-8-sig")
+            return _read_csv(path)
+    except PanelError:
+        raise
     except ImportError:
         raise PanelError("讀取 .parquet 需要 pyarrow（pip install pyarrow）") from None
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+    except UnicodeDecodeError as exc:
+        raise PanelError(f"{path.name} 不是 UTF-8 編碼（第 {exc.start + 1} 個位元組起）：請在 Excel 另存為「CSV UTF-8」") from None
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise PanelError(f"無法讀取 {path.name}：{type(exc).__name__}") from None
     raise PanelError(f"只接受 .parquet 或 .csv 檔（收到 {path.name}）")
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A CSV read as written: a row with more cells than the header is refused, not shifted into an index."""
+    import csv
+    import warnings
+
+    import pandas as pd
+
+    with path.open(encoding="utf-8-sig", newline="") as fh:  # pandas would rename a repeated name "x.1"
+        header = next(csv.reader(fh), [])
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        raise PanelError(f"欄位重複：{'、'.join(repeated[:5])}（每個欄名只能出現一次）")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        try:
+            return pd.read_csv(path, encoding="utf-8-sig", index_col=False)
+        except pd.errors.ParserWarning:
+            raise PanelError(f"{path.name}：有的列比標題列多出欄位（請檢查逗號或引號）") from None

@@ -202,7 +202,7 @@ def test_kpi_score_panel_refuses_a_bad_file_cleanly(kpi_cli, tmp_path):
     assert_clean_failure(kpi_cli("score", "--year", "107", "--panel", str(tmp_path / "x.xlsx")), ".parquet 或 .csv")
 
 
-# --- probes of panel files as users send them (found by developer H; panel.py is P's: open ones are strict xfails) ---
+# --- probes of panel files as users send them (found by developer H; each a refusal in Chinese) ---
 
 FILES_REFUSED = {  # file text → what the refusal must name
     "a row longer than the header shifts every value (pandas makes the extra cell the index)":
@@ -215,7 +215,6 @@ FILES_REFUSED = {  # file text → what the refusal must name
 }
 
 
-@pytest.mark.xfail(strict=True, reason="panel.py (P): read_panel/score_frame accept these files silently")
 @pytest.mark.parametrize(("text", "says"), FILES_REFUSED.values(), ids=list(FILES_REFUSED))
 def test_a_panel_file_that_would_be_misread_is_refused(engine, tmp_path, text, says):
     path = tmp_path / "p.csv"
@@ -224,7 +223,6 @@ def test_a_panel_file_that_would_be_misread_is_refused(engine, tmp_path, text, s
         score_frame(panel.read_panel(path), 107, engine)
 
 
-@pytest.mark.xfail(strict=True, reason="panel.py (P): a Big5 CSV is refused as 'UnicodeDecodeError', not as not UTF-8")
 def test_a_big5_csv_is_refused_as_not_utf8(tmp_path):
     path = tmp_path / "p.csv"
     path.write_bytes("單位,mnd.1.1:done,mnd.1.1:planned\n臺北市,20,20\n".encode("big5"))
@@ -239,7 +237,6 @@ NOT_NUMBERS = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="panel.py (P): _floats turns booleans, dates and durations into numbers")
 @pytest.mark.parametrize("values", NOT_NUMBERS.values(), ids=list(NOT_NUMBERS))
 def test_a_parquet_column_that_is_not_numbers_is_refused(engine, tmp_path, values):
     path = tmp_path / "p.parquet"
