@@ -221,3 +221,38 @@ def test_kpi_agencies_never_serves_a_stale_index(kpi_cli, repo: Path, case) -> N
     proc = kpi_cli("agencies", "--root", repo, env=env)
     moj = next(line for line in proc.stdout.splitlines() if line.startswith("moj"))
     assert proc.returncode == 0 and shows in moj, proc.stdout + proc.stderr
+
+
+def _edit(repo: Path, rel: str, old: str, new: str) -> None:
+    path = repo / rel
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (rel, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+CATALOG_EDITS = {  # every cache warm, then the catalog edited: what `kpi eval mnd.1.1 done=19 planned=20` must say
+    "a target changed": (("targets/107/mnd.yaml", 'text: 100%\n    value: "100"', 'text: 90%\n    value: "90"'),
+                         {"target": "90", "actual_exact": "95", "light": "green"}),
+    "a formula changed": (("formulas/mnd.yaml", "formula: done / planned * 100", "formula: done / planned * 50"),
+                          {"target": "100", "actual_exact": "47.5"}),
+    "an agency renamed": (("formulas/mnd.yaml", "agency: 國防部", "agency: 國防部改"), {"agency": "國防部改"}),
+}
+
+
+@pytest.mark.parametrize(("edit", "expected"), CATALOG_EDITS.values(), ids=CATALOG_EDITS.keys())
+def test_no_cache_serves_a_catalog_edited_after_it_was_stored(kpi_cli, repo: Path, edit, expected) -> None:
+    """The parsed-YAML, compiled-formula and agency caches all warm; after the edit every command sees it."""
+    import json
+
+    env = {"KPI_CACHE_DIR": str(repo.parent / "cache")}
+    args = ("eval", "mnd.1.1", "done=19", "planned=20", "--year", "107", "--root", repo, "--format", "json")
+    for _ in range(2):
+        assert kpi_cli("agencies", "--root", repo, env=env).returncode == 0
+        before = kpi_cli(*args, env=env)
+        assert before.returncode == 0, before.stderr
+    assert json.loads(before.stdout)["actual_exact"] == "95"
+    _edit(repo, *edit)
+    after = json.loads(kpi_cli(*args, env=env).stdout)
+    assert {k: after[k] for k in expected} == expected
+    if "agency" in expected:
+        assert expected["agency"] in kpi_cli("agencies", "--root", repo, env=env).stdout

@@ -91,8 +91,16 @@ def explain(exc: Exception) -> str:
     fmt = getattr(exc, "format_message", None)
     message = translate(fmt() if callable(fmt) else str(exc))
     ctx = getattr(exc, "ctx", None)
-    path = getattr(ctx, "command_path", None) or "kpi"
+    path = getattr(ctx, "command_path", None) or _command_path()
     return f"錯誤：{message}{_nearest_command(exc, ctx)}。用法請見：{path} --help"
+
+
+def _command_path() -> str:
+    """``kpi NAME`` from the command line when Click gives no context (``kpi list --agency`` with no value)."""
+    from .main import COMMANDS
+
+    first = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
+    return f"kpi {first}" if first in {entry.name for entry in COMMANDS} else "kpi"
 
 
 def _nearest_command(exc: Exception, ctx: Any) -> str:

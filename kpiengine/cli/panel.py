@@ -73,6 +73,8 @@ def check_bounds(path: Path, engine: Engine) -> None:
 
     Parsing a header of a million columns alone takes pandas minutes; a 2 GB file, several GB of memory.
     """
+    if path.is_dir():
+        fail(f"[panel] --panel 指定的「{path}」是資料夾，不是檔案；請指定 .csv 或 .parquet 檔")
     if not path.is_file():
         return  # read_panel names the missing file
     size = path.stat().st_size

@@ -73,6 +73,7 @@ MISTAKES = {
     "an option before the command": (["--year", "107", "list"], ["沒有選項 --year"]),
     "not UTF-8": (["\udcff\udcfe"], ["沒有指令"]),  # the bytes 0xff 0xfe (subprocess encodes surrogates back)
     "a huge year": (["list", "--year", "9" * 5000], ["--year", "須為整數"]),
+    "an option without its value": (["list", "--agency"], ["--agency 後面需要填一個值", "kpi list --help"]),
 }
 
 

@@ -67,3 +67,8 @@ def test_options_the_panel_would_ignore_are_refused(kpi_cli, tmp_path, extra):
     path = tmp_path / "p.csv"
     path.write_text(HEADER + "\n20,20\n", encoding="utf-8")
     assert_clean_failure(kpi_cli("score", "--year", "107", "--panel", path, *extra), "[panel]", extra[0])
+
+
+def test_a_folder_named_as_the_panel_is_refused_as_a_folder(kpi_cli, tmp_path):
+    (tmp_path / "p.csv").mkdir()
+    assert_clean_failure(kpi_cli("score", "--year", "107", "--panel", tmp_path / "p.csv"), "[panel]", "是資料夾")
