@@ -280,3 +280,14 @@ def test_kpi_score_panel_refuses_bad_values_cleanly(kpi_cli, tmp_path, text, say
     path = tmp_path / "p.csv"
     path.write_text(text, encoding="utf-8")
     assert_clean_failure(kpi_cli("score", "--year", "107", "--panel", path), "[panel]", says)
+
+
+@pytest.mark.xfail(strict=True, reason="panel.py (P): a CSV integer wider than uint64 (21+ digits) is read as text and "
+                                       "refused as 「含非數字的值」; it is a number (the exact path takes up to 30 digits)")
+def test_a_long_integer_is_not_called_text(engine, tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("mnd.1.1:done,mnd.1.1:planned\n123456789012345678901,20\n", encoding="utf-8")
+    try:
+        score_frame(panel.read_panel(path), 107, engine)
+    except PanelError as exc:
+        assert "非數字" not in str(exc), str(exc)
