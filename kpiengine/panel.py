@@ -199,6 +199,8 @@ def _floats(series: pd.Series, name: str) -> np.ndarray:
     import pandas as pd
 
     not_numbers = PanelError(f"欄位「{name}」含非數字的值（只接受數字，空白代表未填）")
+    too_wide = PanelError(f"欄位「{name}」有超過 15 位數的整數：面板以浮點數計算，無法照原值保存，"
+                          "請改以填報表（kpi submit）填報這些數值")
     if series.dtype.kind == "f" and series.dtype.itemsize == 8 and not isinstance(series.dtype, pd.api.extensions.ExtensionDtype):
         values = series.to_numpy()
     else:
@@ -206,10 +208,17 @@ def _floats(series: pd.Series, name: str) -> np.ndarray:
             raise not_numbers
         try:
             numeric = pd.to_numeric(series, errors="raise")
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, OverflowError):
+            text = series.dropna().astype(str).str.strip()
+            if len(text) and text.str.fullmatch(r"[+-]?\d+").all():  # integers too wide for pandas: still numbers
+                raise too_wide from None
             raise not_numbers from None
+        if numeric.dtype.kind == "O" and all(type(v) is int for v in numeric.dropna()):
+            raise too_wide  # pandas keeps integers wider than 64 bits as Python ints
         if numeric.dtype.kind not in "iuf":  # an object column of True/False stays bool
             raise not_numbers
+        if numeric.dtype.kind in "iu" and (numeric.abs() > 2**53).any():  # a float would not hold it exactly
+            raise too_wide
         values = numeric.to_numpy(dtype=float, na_value=np.nan)
     size = np.abs(values)
     if np.isinf(size).any():

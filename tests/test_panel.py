@@ -282,12 +282,17 @@ def test_kpi_score_panel_refuses_bad_values_cleanly(kpi_cli, tmp_path, text, say
     assert_clean_failure(kpi_cli("score", "--year", "107", "--panel", path), "[panel]", says)
 
 
-@pytest.mark.xfail(strict=True, reason="panel.py (P): a CSV integer wider than uint64 (21+ digits) is read as text and "
-                                       "refused as 「含非數字的值」; it is a number (the exact path takes up to 30 digits)")
-def test_a_long_integer_is_not_called_text(engine, tmp_path):
+@pytest.mark.parametrize("typed", ["123456789012345678901", "-123456789012345678901", "12345678901234567890",
+                                   "9007199254740993"])
+def test_a_long_integer_is_refused_as_too_wide_not_as_text(engine, tmp_path, typed):
+    """Wider than a float holds exactly (2^53): refused, never silently rounded, and not called text."""
     path = tmp_path / "p.csv"
-    path.write_text("mnd.1.1:done,mnd.1.1:planned\n123456789012345678901,20\n", encoding="utf-8")
-    try:
+    path.write_text(f"mnd.1.1:done,mnd.1.1:planned\n{typed},20\n", encoding="utf-8")
+    with pytest.raises(PanelError, match="超過 15 位數的整數"):
         score_frame(panel.read_panel(path), 107, engine)
-    except PanelError as exc:
-        assert "非數字" not in str(exc), str(exc)
+
+
+def test_an_integer_a_float_holds_exactly_is_scored(engine, tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("mnd.1.1:done,mnd.1.1:planned\n9007199254740992,9007199254740992\n", encoding="utf-8")
+    assert list(score_frame(panel.read_panel(path), 107, engine)["mnd.1.1:status"]) == ["scored"]
