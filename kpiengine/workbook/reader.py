@@ -2,6 +2,8 @@
 
 A thin layer over ``validate``: scoring uses whatever a readable workbook holds (cells in error
 become missing values, so their KPIs show as incomplete or invalid) and reports every problem.
+Results of unchanged workbooks come from ``validation_cache`` (scoring only: ``kpi validate``,
+``kpi submit`` and the web upload call ``validate_workbook`` themselves and always validate afresh).
 """
 
 from __future__ import annotations
@@ -11,13 +13,21 @@ from pathlib import Path
 from ..engine import AgencyInputs, Engine
 from ..messages import Problem
 from .errors import wb_problem
-from .validate import validate_workbook
+from .validation_cache import ValidationCache
 
 
-def read_workbook(path: Path, engine: Engine) -> tuple[AgencyInputs | None, list[Problem]]:
-    """The inputs of one workbook (None when the file or its identity is unusable) and all its problems."""
-    v = validate_workbook(Path(path), engine)
-    return v.inputs, v.problems
+def read_workbook(path: Path, engine: Engine, cache: ValidationCache | None = None
+                  ) -> tuple[AgencyInputs | None, list[Problem]]:
+    """The inputs of one workbook (None when the file or its identity is unusable) and all its problems.
+
+    Without ``cache``, one is opened and saved for this workbook alone; a folder shares one.
+    """
+    own = cache is None
+    cache = ValidationCache(engine) if cache is None else cache
+    result = cache.read(Path(path), engine)
+    if own:
+        cache.save()
+    return result
 
 
 def workbook_files(folder: Path) -> list[Path]:
@@ -29,12 +39,14 @@ def collect_actuals(folder: Path, engine: Engine, year: int) -> tuple[list[Agenc
     """Every workbook of ``year`` in ``folder``: one AgencyInputs per agency, and all problems."""
     found: dict[str, list[tuple[Path, AgencyInputs]]] = {}
     problems: list[Problem] = []
+    cache = ValidationCache(engine)
     for path in workbook_files(folder):
-        inputs, probs = read_workbook(path, engine)
+        inputs, probs = read_workbook(path, engine, cache)
         problems.extend(probs)
         if inputs is None or inputs.year != year:
             continue
         found.setdefault(inputs.agency_code, []).append((path, inputs))
+    cache.save()
     out = []
     for code, items in found.items():
         used_path, used = items[-1]
