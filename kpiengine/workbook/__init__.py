@@ -9,5 +9,6 @@ All Excel code of the project lives here (and in the CLI); the pure core never s
 * ``values``   — what a clerk typed → an exact number, per input domain (NFKC, never ``eval``)
 * ``validate`` — every problem in one pass, with codes from ``errors``
 * ``reader``   — ``read_workbook`` / ``collect_actuals`` for ``kpi score``
+* ``validation_cache`` — ``read_workbook``'s results of unchanged workbooks, kept between runs (scoring only)
 * ``sample``   — deterministic sample workbooks that light every colour, verified by the engine
 """
