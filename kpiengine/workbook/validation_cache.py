@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sys
-import tempfile
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from ..cache_folder import KEEP_FILES, cache_dir
+from ..cache_folder import KEEP_FILES, cache_dir, read_cache, write_cache
 from ..catalog_index import catalog_files
 from ..engine import AgencyInputs, Engine
 from ..filehash import file_sha256
@@ -123,12 +121,13 @@ class ValidationCache:
         except OSError:  # a file vanished or unreadable: validate everything afresh
             return
         self.path = folder / f"validations-{code[:24]}.json"
+        blob = read_cache(self.path)  # None when absent, not a plain file or too large to be ours
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            if isinstance(data, dict) and data.get("format") == FORMAT and isinstance(data.get("entries"), dict):
-                self.known = data["entries"]
-        except (OSError, ValueError):  # absent or damaged: validate everything
-            self.known = {}
+            data = None if blob is None else json.loads(blob.decode("utf-8"))
+        except ValueError:  # damaged (UnicodeDecodeError is a ValueError): validate everything
+            data = None
+        if isinstance(data, dict) and data.get("format") == FORMAT and isinstance(data.get("entries"), dict):
+            self.known = data["entries"]
 
     def _key(self, path: Path, digest: str) -> str:
         return hashlib.sha256(f"{digest}|{path}|{self.context}".encode()).hexdigest()
@@ -167,11 +166,9 @@ class ValidationCache:
             return
         entries = {**self.known, **self.new} if len(self.known) + len(self.new) <= MAX_ENTRIES else dict(self.new)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp = tempfile.mkstemp(prefix=".validations-", suffix=".tmp", dir=self.path.parent)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump({"format": FORMAT, "entries": entries}, fh, ensure_ascii=False, separators=(",", ":"))
-            os.replace(tmp, self.path)
+            blob = json.dumps({"format": FORMAT, "entries": entries}, ensure_ascii=False, separators=(",", ":"))
+            if not write_cache(self.path, blob.encode("utf-8")):
+                return
             files = sorted(self.path.parent.glob("validations-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
             for old in files[KEEP_FILES:]:
                 old.unlink(missing_ok=True)
