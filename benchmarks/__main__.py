@@ -23,6 +23,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .bare_read import read_file
 from .measure import KPI, PYTHON, ROOT, machine, median_run, median_time, peak_memory, run_time
 
 YEAR = "107"
@@ -186,16 +187,6 @@ def big_workbook(copies: int, work: Path):
     return write_template(engine, "big", int(YEAR), root, Fill(values=values)), engine
 
 
-def bare_read(path: Path) -> int:
-    """The baseline: a bare openpyxl read-only pass over every cell of one file."""
-    import openpyxl
-
-    wb = openpyxl.load_workbook(path, read_only=True)
-    n = sum(len(r) for ws in wb.worksheets for r in ws.iter_rows(values_only=True))
-    wb.close()
-    return n
-
-
 def validation(rep: Report, runs: int, sizes: list[int], work: Path) -> None:
     """One agency's workbook with its KPIs repeated: validate vs a bare read of the same file."""
     import openpyxl
@@ -213,7 +204,7 @@ def validation(rep: Report, runs: int, sizes: list[int], work: Path) -> None:
         if first.inputs is None or len(first.inputs.values) != len(engine.catalog.kpis):  # e.g. refused as too large
             raise RuntimeError(f"{path.name} ({copies}×) not read whole: "
                                + "; ".join(p.message for p in first.errors[:3]))
-        t_bare, _ = median_time(runs, lambda path=path: bare_read(path), cpu=True)
+        t_bare, _ = median_time(runs, lambda path=path: read_file(path), cpu=True)
         t_val, v = median_time(runs, lambda path=path, engine=engine: validate_workbook(path, engine), cpu=True)
         n_rows = max(ws.max_row for ws in openpyxl.load_workbook(path, read_only=True).worksheets)
         rows.append([f"{n_rows:,}", s(t_val), s(t_bare), ratio(t_val, t_bare), "≤ 1.5×"])

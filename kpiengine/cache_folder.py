@@ -8,7 +8,9 @@ from the caches themselves so that a light command can find it without importing
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 KEEP_FILES = 8  # newest cache files kept per kind (several catalogs, e.g. test fixtures, share the folder)
 MAX_CACHE_BYTES = 256 * 1024 * 1024  # a cache file larger than this is not ours (47,000 KPIs: about 60 MB); ignored
@@ -62,3 +64,11 @@ def cache_dir() -> Path | None:
         except RuntimeError:  # no HOME and no account entry (a container's anonymous user): run without a cache
             return None
     return Path(base) / "kpiengine"
+
+
+def hash_files(h: Any, paths: Iterable[Path], base: Path) -> None:
+    """Feed each file's name (relative to ``base``) and SHA-256 into ``h``: what a cache key says of files."""
+    import hashlib
+
+    for path in paths:
+        h.update(str(path.relative_to(base)).encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .cache_folder import KEEP_FILES, cache_dir, read_cache, write_cache
+from .cache_folder import KEEP_FILES, cache_dir, hash_files, read_cache, write_cache
 
 FORMAT = 1
 COLUMNS = ("code", "agency", "chapter", "goals", "kpis")
@@ -37,10 +37,8 @@ def catalog_files(root: Path) -> list[Path]:
 def content_key(root: Path) -> str:
     """A hash of the catalog's files (names and bytes), the loading code and the Python version."""
     h = hashlib.sha256(f"{FORMAT}|{sys.version_info[0]}.{sys.version_info[1]}|".encode())
-    for path in sorted([*PACKAGE.glob("*.py"), *PACKAGE.glob("cli/*.py")]):  # loader, model, policy, the CLI's checks
-        h.update(str(path.relative_to(PACKAGE)).encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
-    for path in catalog_files(root):
-        h.update(str(path.relative_to(root)).encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    hash_files(h, sorted([*PACKAGE.glob("*.py"), *PACKAGE.glob("cli/*.py")]), PACKAGE)  # loader, model, policy, CLI checks
+    hash_files(h, catalog_files(root), root)
     return h.hexdigest()
 
 

@@ -21,7 +21,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from ..cache_folder import KEEP_FILES, cache_dir, read_cache, write_cache
+from ..cache_folder import KEEP_FILES, cache_dir, hash_files, read_cache, write_cache
 from ..catalog_index import catalog_files
 from ..engine import AgencyInputs, Engine
 from ..filehash import file_sha256
@@ -41,16 +41,14 @@ Result = tuple[AgencyInputs | None, list[Problem]]
 def code_key() -> str:
     """A hash of the code a validation result depends on (``workbook/*.py``, the modules it uses, Python)."""
     h = hashlib.sha256(f"{FORMAT}|{sys.version_info[0]}.{sys.version_info[1]}|".encode())
-    for path in [*sorted((PACKAGE / "workbook").glob("*.py")), *(PACKAGE / name for name in _CODE)]:
-        h.update(str(path.relative_to(PACKAGE)).encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    hash_files(h, [*sorted((PACKAGE / "workbook").glob("*.py")), *(PACKAGE / name for name in _CODE)], PACKAGE)
     return h.hexdigest()
 
 
 def catalog_key(root: Path) -> str:
     """A hash of the catalog's files (names and bytes) at ``root``, the year policies included."""
     h = hashlib.sha256()
-    for path in catalog_files(root):
-        h.update(str(path.relative_to(root)).encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    hash_files(h, catalog_files(root), root)
     return h.hexdigest()
 
 
